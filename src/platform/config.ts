@@ -1,0 +1,106 @@
+import { z } from 'zod';
+import { defaultQueueNames } from './resourceNames';
+
+const flag = z
+  .enum(['true', 'false', '1', '0', ''])
+  .optional()
+  .transform((v) => v === 'true' || v === '1');
+
+const optionalText = z
+  .string()
+  .optional()
+  .transform((v) => (v?.trim() ? v.trim() : undefined));
+
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an absolute http(s) URL' });
+
+// Queue names: 3-63 chars, lowercase letters, digits and single dashes; <= 56 so "-poison" fits.
+const queueName = z
+  .string()
+  .regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,54}[a-z0-9]$/, 'must be a storage queue name of 3-56 characters');
+
+/** Environment variables (app settings) as the app sees them. Unknown keys are ignored: the host adds many. */
+export const configSchema = z
+  .object({
+    AzureWebJobsStorage: optionalText,
+    AzureWebJobsStorage__tableServiceUri: optionalText.pipe(httpUrl.optional()),
+    AzureWebJobsStorage__queueServiceUri: optionalText.pipe(httpUrl.optional()),
+    AzureWebJobsStorage__clientId: optionalText,
+    KEY_VAULT_URI: httpUrl,
+    KEY_VAULT_ALLOW_INSECURE: flag,
+    AZURE_CLIENT_ID: optionalText,
+    ENTRA_AUTHORITY_HOST: optionalText.pipe(httpUrl.default('https://login.microsoftonline.com')),
+    BACKOFFICE_ALLOW_LOOPBACK: flag,
+    APPOINTMENTS_QUEUE: optionalText.pipe(queueName.default(defaultQueueNames.appointments)),
+  })
+  .superRefine((env, ctx) => {
+    const identityBased = env.AzureWebJobsStorage__tableServiceUri && env.AzureWebJobsStorage__queueServiceUri;
+    if (!env.AzureWebJobsStorage && !identityBased) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['AzureWebJobsStorage'],
+        message:
+          'set a connection string, or AzureWebJobsStorage__tableServiceUri and AzureWebJobsStorage__queueServiceUri for identity-based access',
+      });
+    }
+    if (env.KEY_VAULT_ALLOW_INSECURE && !isLoopbackUrl(env.KEY_VAULT_URI) && env.KEY_VAULT_URI.startsWith('http:')) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['KEY_VAULT_ALLOW_INSECURE'],
+        message: 'http is only allowed for a loopback Key Vault (the local emulator)',
+      });
+    }
+  });
+
+export type RawConfig = z.infer<typeof configSchema>;
+
+export interface AppConfig {
+  storage:
+    | { kind: 'connectionString'; connectionString: string }
+    | { kind: 'identity'; tableServiceUri: string; queueServiceUri: string; clientId?: string };
+  keyVault: { uri: string; allowInsecure: boolean };
+  managedIdentityClientId?: string;
+  entraAuthorityHost: string;
+  backOfficeAllowLoopback: boolean;
+  queues: { appointments: string };
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+export function isLoopbackUrl(url: string): boolean {
+  try {
+    const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+    return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+  } catch {
+    return false;
+  }
+}
+
+/** Parses every setting at once and reports every bad one in a single error. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(settings)'}: ${i.message}`));
+  }
+  const c = parsed.data;
+  return {
+    storage:
+      c.AzureWebJobsStorage !== undefined
+        ? { kind: 'connectionString', connectionString: c.AzureWebJobsStorage }
+        : {
+            kind: 'identity',
+            tableServiceUri: c.AzureWebJobsStorage__tableServiceUri!,
+            queueServiceUri: c.AzureWebJobsStorage__queueServiceUri!,
+            clientId: c.AzureWebJobsStorage__clientId ?? c.AZURE_CLIENT_ID,
+          },
+    keyVault: { uri: c.KEY_VAULT_URI, allowInsecure: c.KEY_VAULT_ALLOW_INSECURE },
+    managedIdentityClientId: c.AZURE_CLIENT_ID,
+    entraAuthorityHost: c.ENTRA_AUTHORITY_HOST.replace(/\/+$/, ''),
+    backOfficeAllowLoopback: c.BACKOFFICE_ALLOW_LOOPBACK,
+    queues: { appointments: c.APPOINTMENTS_QUEUE },
+  };
+}

@@ -1,0 +1,101 @@
+// Typed domain errors. Each says which HTTP status it maps to and whether its message is safe to log
+// and return as-is (it never carries a secret or raw upstream text).
+
+export interface FieldError {
+  /** JSON path of the offending value, e.g. "password" or "databaseActions.1". */
+  path: string;
+  message: string;
+  code?: string;
+}
+
+export abstract class AppError extends Error {
+  abstract readonly status: number;
+  /** Stable, documented code, e.g. "validation-failed". */
+  abstract readonly code: string;
+  abstract readonly title: string;
+  readonly safeToLog: boolean = true;
+  readonly errors?: FieldError[];
+  readonly headers?: Record<string, string>;
+}
+
+export class ValidationError extends AppError {
+  readonly status = 400;
+  readonly code = 'validation-failed';
+  readonly title = 'The request is not valid';
+  override readonly errors: FieldError[];
+  constructor(detail: string, errors: FieldError[] = []) {
+    super(detail);
+    this.errors = errors;
+  }
+}
+
+export class MalformedJsonError extends AppError {
+  readonly status = 400;
+  readonly code = 'malformed-json';
+  readonly title = 'The body is not valid JSON';
+}
+
+export class UnsupportedMediaTypeError extends AppError {
+  readonly status = 415;
+  readonly code = 'unsupported-media-type';
+  readonly title = 'Unsupported content type';
+}
+
+export class PayloadTooLargeError extends AppError {
+  readonly status = 413;
+  readonly code = 'payload-too-large';
+  readonly title = 'The body is too large';
+}
+
+export class NotFoundError extends AppError {
+  readonly status = 404;
+  readonly code = 'not-found';
+  readonly title = 'Not found';
+}
+
+export class MethodNotAllowedError extends AppError {
+  readonly status = 405;
+  readonly code = 'method-not-allowed';
+  readonly title = 'Method not allowed';
+  override readonly headers: Record<string, string>;
+  constructor(detail: string, allowed: string[]) {
+    super(detail);
+    this.headers = { allow: allowed.join(', ') };
+  }
+}
+
+export class ConflictError extends AppError {
+  readonly status = 409;
+  readonly code: string;
+  readonly title = 'Conflict';
+  constructor(detail: string, code = 'conflict') {
+    super(detail);
+    this.code = code;
+  }
+}
+
+export class PreconditionFailedError extends AppError {
+  readonly status = 412;
+  readonly code = 'precondition-failed';
+  readonly title = 'The resource has changed';
+}
+
+export class PreconditionRequiredError extends AppError {
+  readonly status = 428;
+  readonly code = 'precondition-required';
+  readonly title = 'A precondition is required';
+}
+
+/** A dependency (storage, Key Vault) failed; the caller may retry. The cause is logged, never returned. */
+export class DependencyError extends AppError {
+  readonly status = 503;
+  readonly code: string;
+  readonly title = 'A dependency is unavailable';
+  override readonly safeToLog = false;
+  constructor(detail: string, code: string, options?: { cause?: unknown }) {
+    super(detail, options);
+    this.code = code;
+  }
+}
+
+export const isAppError = (e: unknown): e is AppError => e instanceof AppError;

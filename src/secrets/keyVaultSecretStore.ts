@@ -1,0 +1,120 @@
+import type { TokenCredential } from '@azure/identity';
+import type { SecretClient } from '@azure/keyvault-secrets';
+import type { AppConfig } from '../platform/config';
+import { isLoopbackUrl } from '../platform/config';
+import { DependencyError } from '../platform/errors';
+import { registerSecret } from '../platform/redact';
+import type { SecretRef, SecretStore } from './secretStore';
+
+/** The local emulator accepts any bearer token; a static one keeps the real SDK's challenge flow intact. */
+const emulatorCredential: TokenCredential = {
+  getToken: async () => ({ token: 'local-emulator', expiresOnTimestamp: Date.now() + 3_600_000 }),
+};
+
+const statusOf = (e: unknown) => (e as { statusCode?: number }).statusCode;
+
+export interface KeyVaultSecretStoreOptions {
+  pollIntervalMs?: number;
+}
+
+export function createKeyVaultSecretStore(
+  config: Pick<AppConfig, 'keyVault' | 'managedIdentityClientId'>,
+  options: KeyVaultSecretStoreOptions = {},
+): SecretStore {
+  const local = config.keyVault.allowInsecure && isLoopbackUrl(config.keyVault.uri);
+  const pollIntervalMs = options.pollIntervalMs ?? (local ? 50 : 2000);
+  let client: SecretClient | undefined;
+  const kv = (): SecretClient => {
+    if (client) return client;
+    const { SecretClient } = require('@azure/keyvault-secrets') as typeof import('@azure/keyvault-secrets');
+    const credential = local
+      ? emulatorCredential
+      : new (require('@azure/identity') as typeof import('@azure/identity')).DefaultAzureCredential(
+          config.managedIdentityClientId ? { managedIdentityClientId: config.managedIdentityClientId } : {},
+        );
+    client = new SecretClient(config.keyVault.uri, credential, {
+      allowInsecureConnection: local,
+      disableChallengeResourceVerification: local,
+      retryOptions: { maxRetries: local ? 1 : 3 },
+    });
+    return client;
+  };
+
+  const fail = (operation: string, error: unknown): never => {
+    throw new DependencyError(`Key Vault ${operation} failed (status ${statusOf(error) ?? 'none'}).`, 'key-vault-unavailable', {
+      cause: error,
+    });
+  };
+
+  const recover = async (name: string) => {
+    // A delete that is still pending answers 409 to recover as well: retry briefly.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const poller = await kv().beginRecoverDeletedSecret(name, { intervalInMs: pollIntervalMs });
+        await poller.pollUntilDone();
+        return;
+      } catch (error) {
+        if (statusOf(error) === 404) return;
+        if (statusOf(error) !== 409 || attempt >= 10) throw error;
+        await new Promise((r) => setTimeout(r, pollIntervalMs * 2 ** Math.min(attempt, 5)));
+      }
+    }
+  };
+
+  return {
+    async set(name, value) {
+      try {
+        const result = await kv()
+          .setSecret(name, value, { contentType: 'connector-credential' })
+          .catch(async (error: unknown) => {
+            if (statusOf(error) !== 409) throw error;
+            // The name is soft-deleted (the credential was cleared before): bring it back, then add a version.
+            await recover(name);
+            return kv().setSecret(name, value, { contentType: 'connector-credential' });
+          });
+        return { name, version: result.properties.version! };
+      } catch (error) {
+        return fail('write', error);
+      }
+    },
+    async get(ref: SecretRef) {
+      try {
+        const secret = await kv().getSecret(ref.name, { version: ref.version });
+        registerSecret(secret.value);
+        return secret.value;
+      } catch (error) {
+        if (statusOf(error) === 404) return undefined;
+        return fail('read', error);
+      }
+    },
+    async disable(ref) {
+      try {
+        await kv().updateSecretProperties(ref.name, ref.version, { enabled: false });
+      } catch (error) {
+        if (statusOf(error) !== 404) fail('update', error);
+      }
+    },
+    async delete(name) {
+      try {
+        const poller = await kv().beginDeleteSecret(name, { intervalInMs: pollIntervalMs });
+        await poller.pollUntilDone();
+      } catch (error) {
+        if (statusOf(error) !== 404) fail('delete', error);
+      }
+    },
+    async recover(name) {
+      try {
+        await recover(name);
+      } catch (error) {
+        fail('recover', error);
+      }
+    },
+    async ping() {
+      try {
+        await kv().listPropertiesOfSecrets().byPage({ maxPageSize: 1 }).next();
+      } catch (error) {
+        fail('list', error);
+      }
+    },
+  };
+}

@@ -1,0 +1,65 @@
+// The composition root: the one place that wires real adapters. Everything is built on first use,
+// so a cold start pays only for what the first invocation needs.
+import { type AppConfig, loadConfig } from './platform/config';
+import { tableNames } from './platform/resourceNames';
+import { createStorage, type Storage } from './platform/storage';
+import { createKeyVaultSecretStore } from './secrets/keyVaultSecretStore';
+import type { SecretStore } from './secrets/secretStore';
+
+export interface HealthCheck {
+  name: string;
+  ok: boolean;
+  durationMs: number;
+  error?: string;
+}
+
+export interface Services {
+  config: AppConfig;
+  storage: Storage;
+  secretStore: SecretStore;
+  checkDependencies(): Promise<HealthCheck[]>;
+}
+
+export interface ServiceOverrides {
+  storage?: Storage;
+  secretStore?: SecretStore;
+}
+
+export function createServices(config: AppConfig, overrides: ServiceOverrides = {}): Services {
+  const storage = overrides.storage ?? createStorage(config);
+  const secretStore = overrides.secretStore ?? createKeyVaultSecretStore(config);
+
+  const timed = async (name: string, probe: () => Promise<unknown>): Promise<HealthCheck> => {
+    const started = performance.now();
+    try {
+      await probe();
+      return { name, ok: true, durationMs: Math.round(performance.now() - started) };
+    } catch (error) {
+      const e = error as { code?: string; message?: string };
+      return { name, ok: false, durationMs: Math.round(performance.now() - started), error: e.code ?? 'unavailable' };
+    }
+  };
+
+  return {
+    config,
+    storage,
+    secretStore,
+    checkDependencies: () =>
+      Promise.all([
+        timed('tables', async () => {
+          const client = await storage.table(tableNames.connectors);
+          await client.listEntities({ queryOptions: { select: ['PartitionKey'] } }).byPage({ maxPageSize: 1 }).next();
+        }),
+        timed('queue', async () => (await storage.queue(config.queues.appointments)).getProperties()),
+        timed('keyVault', () => secretStore.ping()),
+      ]),
+  };
+}
+
+let current: Services | undefined;
+
+/** The process-wide services, built from the environment on first call. Throws ConfigError when settings are bad. */
+export function getServices(): Services {
+  current ??= createServices(loadConfig());
+  return current;
+}
