@@ -48,7 +48,10 @@ export function createServices(config: AppConfig, overrides: ServiceOverrides = 
       Promise.all([
         timed('tables', async () => {
           const client = await storage.table(tableNames.connectors);
-          await client.listEntities({ queryOptions: { select: ['PartitionKey'] } }).byPage({ maxPageSize: 1 }).next();
+          await client
+            .listEntities({ queryOptions: { select: ['PartitionKey'] } })
+            .byPage({ maxPageSize: 1 })
+            .next();
         }),
         timed('queue', async () => (await storage.queue(config.queues.appointments)).getProperties()),
         timed('keyVault', () => secretStore.ping()),

@@ -6,11 +6,11 @@ import type { z } from 'zod';
 import {
   type AppError,
   type FieldError,
+  isAppError,
   MalformedJsonError,
   PayloadTooLargeError,
   UnsupportedMediaTypeError,
   ValidationError,
-  isAppError,
 } from '../platform/errors';
 import { createLogger, invocationSink, type Logger, traceIdOf } from '../platform/logging';
 import { problemContentType, problemForUnknown } from '../platform/problem';
@@ -35,7 +35,10 @@ export function httpEndpoint(impl: HttpImpl) {
     } catch (error) {
       response = errorResponse(error, new URL(request.url).pathname, correlationId, log);
     }
-    return { ...response, headers: { ...(response.headers as Record<string, string>), 'x-correlation-id': correlationId } };
+    return {
+      ...response,
+      headers: { ...(response.headers as Record<string, string>), 'x-correlation-id': correlationId },
+    };
   };
 }
 
@@ -81,7 +84,12 @@ export function fieldErrors(error: z.ZodError, prefix: string[] = []): FieldErro
   });
 }
 
-export function parseWith<S extends z.ZodType>(schema: S, value: unknown, what: string, prefix: string[] = []): z.output<S> {
+export function parseWith<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  what: string,
+  prefix: string[] = [],
+): z.output<S> {
   const result = schema.safeParse(value);
   if (!result.success) throw new ValidationError(`The ${what} is not valid.`, fieldErrors(result.error, prefix));
   return result.data;
@@ -97,7 +105,9 @@ export async function readJsonBody<S extends z.ZodType>(
 ): Promise<z.output<S>> {
   const type = request.headers.get('content-type') ?? '';
   if (!/^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(type)) {
-    throw new UnsupportedMediaTypeError(`Send the body as application/json (got ${type ? JSON.stringify(type.slice(0, 80)) : 'no content type'}).`);
+    throw new UnsupportedMediaTypeError(
+      `Send the body as application/json (got ${type ? JSON.stringify(type.slice(0, 80)) : 'no content type'}).`,
+    );
   }
   const declared = Number(request.headers.get('content-length') ?? 0);
   if (declared > maxBytes) throw new PayloadTooLargeError(`The body may be at most ${maxBytes} bytes.`);

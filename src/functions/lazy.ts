@@ -1,7 +1,10 @@
 // Handlers load on first call, so a cold start pays only for @azure/functions (zod and the SDKs come later).
 import type { HttpHandler, HttpRequest, InvocationContext } from '@azure/functions';
 
-export function lazyHttp<M extends Record<string, unknown>>(load: () => Promise<M>, name: keyof M & string): HttpHandler {
+export function lazyHttp<M extends Record<string, unknown>>(
+  load: () => Promise<M>,
+  name: keyof M & string,
+): HttpHandler {
   let handler: HttpHandler | undefined;
   return async (request: HttpRequest, context: InvocationContext) => {
     handler ??= (await load())[name] as HttpHandler;

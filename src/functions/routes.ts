@@ -22,7 +22,14 @@ export interface RouteEntry {
 
 export const routeTable: RouteEntry[] = [
   { name: 'health', route: 'health', methods: ['GET'], authLevel: 'anonymous', module: 'system', handler: 'health' },
-  { name: 'openapi', route: 'openapi.json', methods: ['GET'], authLevel: 'anonymous', module: 'system', handler: 'openapi' },
+  {
+    name: 'openapi',
+    route: 'openapi.json',
+    methods: ['GET'],
+    authLevel: 'anonymous',
+    module: 'system',
+    handler: 'openapi',
+  },
 ];
 
 /** Registered last, matched last (a catch-all has the lowest precedence): problem+json 404/405 for the rest. */

@@ -14,7 +14,12 @@ const version = appVersion();
 const healthQuery = z.object({
   deep: z.enum(['true', 'false']).optional().describe('also check tables, the queue and Key Vault'),
 });
-const healthCheck = z.object({ name: z.string(), ok: z.boolean(), durationMs: z.number(), error: z.string().optional() });
+const healthCheck = z.object({
+  name: z.string(),
+  ok: z.boolean(),
+  durationMs: z.number(),
+  error: z.string().optional(),
+});
 const healthBody = z.object({
   status: z.enum(['ok', 'degraded', 'misconfigured']),
   version: z.string(),
@@ -29,7 +34,11 @@ export const docs: Record<string, RouteDoc> = {
     tags: ['system'],
     query: healthQuery,
     responses: {
-      200: { description: 'Healthy', schema: healthBody, example: { status: 'ok', version, time: '2026-11-28T09:00:00.000Z' } },
+      200: {
+        description: 'Healthy',
+        schema: healthBody,
+        example: { status: 'ok', version, time: '2026-11-28T09:00:00.000Z' },
+      },
       503: { description: 'A dependency is unreachable or a setting is invalid', schema: healthBody },
     },
   },
@@ -65,8 +74,10 @@ export async function documentedRoutes(): Promise<DocumentedRoute[]> {
   for (const entry of routeTable) {
     const mod = (await loadModule(entry.module)) as { docs?: Record<string, RouteDoc> };
     const doc = mod.docs?.[entry.handler];
-    if (!doc) throw new Error(`Route ${entry.name} has no OpenAPI description (docs.${entry.handler} in ${entry.module})`);
-    for (const method of entry.methods) routes.push({ name: entry.name, route: entry.route, method, authLevel: entry.authLevel, doc });
+    if (!doc)
+      throw new Error(`Route ${entry.name} has no OpenAPI description (docs.${entry.handler} in ${entry.module})`);
+    for (const method of entry.methods)
+      routes.push({ name: entry.name, route: entry.route, method, authLevel: entry.authLevel, doc });
   }
   return routes;
 }
@@ -83,6 +94,7 @@ const compiledRoutes = routeTable.map((entry) => ({ entry, route: compileRoute(e
 export const fallback = httpEndpoint(async ({ request }) => {
   const path = (request.params.path ?? '').replace(/^\/+/, '');
   const allowed = compiledRoutes.filter((r) => r.route.match(path)).flatMap((r) => r.entry.methods);
-  if (allowed.length) throw new MethodNotAllowedError(`${request.method} is not allowed on /api/${path}.`, [...new Set(allowed)]);
+  if (allowed.length)
+    throw new MethodNotAllowedError(`${request.method} is not allowed on /api/${path}.`, [...new Set(allowed)]);
   throw new NotFoundError(`No route serves /api/${path}. GET /api/openapi.json lists the routes.`);
 });

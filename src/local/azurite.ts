@@ -35,7 +35,9 @@ export function azuriteConnectionString(ports: AzuritePorts, host = '127.0.0.1')
   ].join(';');
 }
 
-export async function startAzurite(options: { ports?: AzuritePorts; location?: string; debugLog?: boolean } = {}): Promise<RunningAzurite> {
+export async function startAzurite(
+  options: { ports?: AzuritePorts; location?: string; debugLog?: boolean } = {},
+): Promise<RunningAzurite> {
   const ports = options.ports ?? defaultAzuritePorts;
   const bin = join(dirname(require.resolve('azurite/package.json')), 'dist', 'src', 'azurite.js');
   const args = [
@@ -44,9 +46,18 @@ export async function startAzurite(options: { ports?: AzuritePorts; location?: s
     '--disableTelemetry',
     '--skipApiVersionCheck',
     '--loose',
-    '--blobHost', '127.0.0.1', '--blobPort', String(ports.blob),
-    '--queueHost', '127.0.0.1', '--queuePort', String(ports.queue),
-    '--tableHost', '127.0.0.1', '--tablePort', String(ports.table),
+    '--blobHost',
+    '127.0.0.1',
+    '--blobPort',
+    String(ports.blob),
+    '--queueHost',
+    '127.0.0.1',
+    '--queuePort',
+    String(ports.queue),
+    '--tableHost',
+    '127.0.0.1',
+    '--tablePort',
+    String(ports.table),
     ...(options.location ? ['--location', options.location] : ['--inMemoryPersistence']),
   ];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -60,7 +71,11 @@ export async function startAzurite(options: { ports?: AzuritePorts; location?: s
   );
   try {
     await Promise.race([
-      Promise.all([waitForPort(ports.blob, 20_000), waitForPort(ports.queue, 20_000), waitForPort(ports.table, 20_000)]),
+      Promise.all([
+        waitForPort(ports.blob, 20_000),
+        waitForPort(ports.queue, 20_000),
+        waitForPort(ports.table, 20_000),
+      ]),
       exited,
     ]);
   } catch (error) {

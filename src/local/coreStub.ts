@@ -100,7 +100,9 @@ const coreApi = {
   getProgrammingModel,
   registerHook(name: string, callback: HookCallback): Disposable {
     if (!hookNames.includes(name as HookName)) {
-      const error = new RangeError(`Unrecognized hook "${name}"`) as RangeError & { isAzureFunctionsSystemError: boolean };
+      const error = new RangeError(`Unrecognized hook "${name}"`) as RangeError & {
+        isAzureFunctionsSystemError: boolean;
+      };
       error.isAzureFunctionsSystemError = true;
       throw error;
     }

@@ -88,14 +88,19 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   };
 
   await loadEntry(options.appRoot, options.entry);
-  await runHooks('appStart', { hookData: sharedAppHookData, appHookData: sharedAppHookData, functionAppDirectory: options.appRoot });
+  await runHooks('appStart', {
+    hookData: sharedAppHookData,
+    appHookData: sharedAppHookData,
+    functionAppDirectory: options.appRoot,
+  });
   await getProgrammingModel().getCapabilities({});
 
   const routes = httpRoutesOf(functionRegistry.values());
   const server = createServer((req, res) => {
     handleHttp(req, res, routes, settings, log).catch((error: unknown) => {
       log('error', 'host', `Unhandled error serving ${req.method} ${req.url}: ${(error as Error).message}`);
-      if (!res.headersSent) sendProblem(res, 500, 'internal-error', 'Internal server error', 'The host failed to serve the request.');
+      if (!res.headersSent)
+        sendProblem(res, 500, 'internal-error', 'Internal server error', 'The host failed to serve the request.');
       else res.destroy();
     });
   });
@@ -108,7 +113,8 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     for (const fn of functionRegistry.values()) {
       const trigger = Object.values(fn.metadata.bindings).find((b) => b.type === 'queueTrigger');
       if (!trigger) continue;
-      const connection = typeof trigger.connection === 'string' && trigger.connection ? trigger.connection : 'AzureWebJobsStorage';
+      const connection =
+        typeof trigger.connection === 'string' && trigger.connection ? trigger.connection : 'AzureWebJobsStorage';
       const target = storageTargetFromEnv(connection);
       if (!target) throw new Error(`Function ${fn.metadata.name}: the connection setting "${connection}" is not set`);
       const listener = new QueueListener({
@@ -117,7 +123,11 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
         settings: settings.queues,
         log: (level, message) => log(level, 'host', message),
         invoke: async (text, triggerMetadata) => {
-          await invokeAndLog(fn, { data: { string: text }, triggerMetadata, traceContext: { traceParent: traceParentFor(undefined) } }, log);
+          await invokeAndLog(
+            fn,
+            { data: { string: text }, triggerMetadata, traceContext: { traceParent: traceParentFor(undefined) } },
+            log,
+          );
         },
       });
       await listener.start();
@@ -149,7 +159,11 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
 function listen(server: Server, port: number, hostname: string): Promise<void> {
   return new Promise((resolvePromise, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) =>
-      reject(error.code === 'EADDRINUSE' ? new PortInUseError(`Port ${port} on ${hostname} is already in use (Functions host)`) : error),
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new PortInUseError(`Port ${port} on ${hostname} is already in use (Functions host)`)
+          : error,
+      ),
     );
     server.listen(port, hostname, () => resolvePromise());
   });
@@ -165,10 +179,18 @@ async function invokeAndLog(
   log('information', 'host', `Executing 'Functions.${fn.metadata.name}' (Id=${invocationId})`);
   try {
     const response = await invokeRegisteredFunction(fn, { ...input, invocationId }, log);
-    log('information', 'host', `Executed 'Functions.${fn.metadata.name}' (Succeeded, Id=${invocationId}, Duration=${Date.now() - started}ms)`);
+    log(
+      'information',
+      'host',
+      `Executed 'Functions.${fn.metadata.name}' (Succeeded, Id=${invocationId}, Duration=${Date.now() - started}ms)`,
+    );
     return response;
   } catch (error) {
-    log('error', 'host', `Executed 'Functions.${fn.metadata.name}' (Failed, Id=${invocationId}, Duration=${Date.now() - started}ms): ${(error as Error).message}`);
+    log(
+      'error',
+      'host',
+      `Executed 'Functions.${fn.metadata.name}' (Failed, Id=${invocationId}, Duration=${Date.now() - started}ms): ${(error as Error).message}`,
+    );
     throw error;
   }
 }
@@ -176,7 +198,11 @@ async function invokeAndLog(
 async function invokeNonHttp(name: string, input: string, log: CoreLogHandler): Promise<void> {
   const fn = [...functionRegistry.values()].find((f) => f.metadata.name.toLowerCase() === name.toLowerCase());
   if (!fn) throw Object.assign(new Error(`No function named ${name}`), { status: 404 });
-  await invokeAndLog(fn, { data: { string: input }, triggerMetadata: {}, traceContext: { traceParent: traceParentFor(undefined) } }, log);
+  await invokeAndLog(
+    fn,
+    { data: { string: input }, triggerMetadata: {}, traceContext: { traceParent: traceParentFor(undefined) } },
+    log,
+  );
 }
 
 async function handleHttp(
@@ -191,7 +217,8 @@ async function handleHttp(
 
   const admin = /^\/admin\/functions\/([^/]+)\/?$/i.exec(url.pathname);
   if (admin) {
-    if (method !== 'POST') return sendProblem(res, 405, 'method-not-allowed', 'Method not allowed', 'Use POST.', { allow: 'POST' });
+    if (method !== 'POST')
+      return sendProblem(res, 405, 'method-not-allowed', 'Method not allowed', 'Use POST.', { allow: 'POST' });
     const body = (await readBody(req)).toString('utf8');
     let input = '';
     try {
@@ -206,7 +233,13 @@ async function handleHttp(
       res.end();
     } catch (error) {
       const status = (error as { status?: number }).status ?? 500;
-      sendProblem(res, status, status === 404 ? 'not-found' : 'internal-error', status === 404 ? 'Not found' : 'Function failed', (error as Error).message);
+      sendProblem(
+        res,
+        status,
+        status === 404 ? 'not-found' : 'internal-error',
+        status === 404 ? 'Not found' : 'Function failed',
+        (error as Error).message,
+      );
     }
     return;
   }
@@ -217,11 +250,19 @@ async function handleHttp(
     return sendProblem(res, 404, 'not-found', 'Not found', `No route serves ${url.pathname}.`);
   }
   const resolution = resolveRoute(routes, method, url.pathname.slice(prefix.length));
-  if (resolution.kind === 'not-found') return sendProblem(res, 404, 'not-found', 'Not found', `No route serves ${url.pathname}.`);
+  if (resolution.kind === 'not-found')
+    return sendProblem(res, 404, 'not-found', 'Not found', `No route serves ${url.pathname}.`);
   if (resolution.kind === 'method-not-allowed') {
-    return sendProblem(res, 405, 'method-not-allowed', 'Method not allowed', `${method} is not allowed on ${url.pathname}.`, {
-      allow: resolution.allowed.join(', '),
-    });
+    return sendProblem(
+      res,
+      405,
+      'method-not-allowed',
+      'Method not allowed',
+      `${method} is not allowed on ${url.pathname}.`,
+      {
+        allow: resolution.allowed.join(', '),
+      },
+    );
   }
   let body: Buffer;
   try {

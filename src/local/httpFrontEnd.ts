@@ -62,7 +62,14 @@ export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<
   });
 }
 
-export function sendProblem(res: ServerResponse, status: number, code: string, title: string, detail: string, headers: Record<string, string> = {}): void {
+export function sendProblem(
+  res: ServerResponse,
+  status: number,
+  code: string,
+  title: string,
+  detail: string,
+  headers: Record<string, string> = {},
+): void {
   const body = JSON.stringify({ type: `${problemTypeBase}${code}`, title, status, detail });
   res.writeHead(status, { 'content-type': problemContentType, 'content-length': Buffer.byteLength(body), ...headers });
   res.end(body);

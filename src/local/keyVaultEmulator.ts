@@ -55,7 +55,8 @@ export class KeyVaultEmulator {
   constructor(private readonly options: KeyVaultEmulatorOptions = {}) {
     const file = this.#file();
     if (file && existsSync(file)) {
-      for (const entry of JSON.parse(readFileSync(file, 'utf8')) as SecretEntry[]) this.#secrets.set(entry.name.toLowerCase(), entry);
+      for (const entry of JSON.parse(readFileSync(file, 'utf8')) as SecretEntry[])
+        this.#secrets.set(entry.name.toLowerCase(), entry);
     }
   }
 
@@ -68,7 +69,11 @@ export class KeyVaultEmulator {
     this.#server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', (error: NodeJS.ErrnoException) =>
-        reject(error.code === 'EADDRINUSE' ? new Error(`Port ${this.options.port} is already in use (Key Vault emulator)`) : error),
+        reject(
+          error.code === 'EADDRINUSE'
+            ? new Error(`Port ${this.options.port} is already in use (Key Vault emulator)`)
+            : error,
+        ),
       );
       server.listen(this.options.port ?? 0, this.options.hostname ?? '127.0.0.1', () => resolve());
     });
@@ -118,11 +123,19 @@ export class KeyVaultEmulator {
       this.requests.push({ method, path: url.pathname, authorized });
       if (!authorized) {
         // The challenge the SDK's keyVaultAuthenticationPolicy expects before it sends the body.
-        return send(res, 401, { error: { code: 'Unauthorized', message: 'Request is missing a Bearer or PoP token.' } }, {
-          'www-authenticate': 'Bearer authorization="https://login.microsoftonline.com/00000000-0000-0000-0000-000000000000", resource="https://vault.azure.net"',
-        });
+        return send(
+          res,
+          401,
+          { error: { code: 'Unauthorized', message: 'Request is missing a Bearer or PoP token.' } },
+          {
+            'www-authenticate':
+              'Bearer authorization="https://login.microsoftonline.com/00000000-0000-0000-0000-000000000000", resource="https://vault.azure.net"',
+          },
+        );
       }
-      const fault = this.#faults.find((f) => (!f.method || f.method === method) && (!f.path || f.path.test(url.pathname)));
+      const fault = this.#faults.find(
+        (f) => (!f.method || f.method === method) && (!f.path || f.path.test(url.pathname)),
+      );
       if (fault) {
         fault.times = (fault.times ?? 1) - 1;
         if (fault.times <= 0) this.#faults.splice(this.#faults.indexOf(fault), 1);
@@ -158,7 +171,8 @@ export class KeyVaultEmulator {
     if (collection === 'deletedsecrets') {
       if (!name) return method === 'GET' ? this.#list(res, true) : notAllowed(res);
       const entry = this.#secrets.get(name.toLowerCase());
-      if (!entry?.deleted) return send(res, 404, { error: { code: 'SecretNotFound', message: `Deleted Secret not found: ${name}` } });
+      if (!entry?.deleted)
+        return send(res, 404, { error: { code: 'SecretNotFound', message: `Deleted Secret not found: ${name}` } });
       if (method === 'GET' && sub === undefined) return send(res, 200, this.#deletedBundle(entry));
       if (method === 'POST' && sub === 'recover' && action === undefined) {
         entry.deleted = undefined;
@@ -177,7 +191,8 @@ export class KeyVaultEmulator {
   }
 
   #set(name: string, body: Record<string, unknown>, res: ServerResponse): void {
-    if (typeof body.value !== 'string') return send(res, 400, { error: { code: 'BadParameter', message: 'Property value is required.' } });
+    if (typeof body.value !== 'string')
+      return send(res, 400, { error: { code: 'BadParameter', message: 'Property value is required.' } });
     const key = name.toLowerCase();
     const existing = this.#secrets.get(key);
     if (existing?.deleted) {
@@ -210,10 +225,18 @@ export class KeyVaultEmulator {
 
   #find(name: string, version: string | undefined, res: ServerResponse): [SecretEntry, SecretVersion] | undefined {
     const entry = this.#secrets.get(name.toLowerCase());
-    const v = entry && !entry.deleted ? (version ? entry.versions.find((x) => x.version === version) : entry.versions.at(-1)) : undefined;
+    const v =
+      entry && !entry.deleted
+        ? version
+          ? entry.versions.find((x) => x.version === version)
+          : entry.versions.at(-1)
+        : undefined;
     if (!entry || !v) {
       send(res, 404, {
-        error: { code: 'SecretNotFound', message: `A secret with (name/id) ${name}${version ? `/${version}` : ''} was not found in this key vault.` },
+        error: {
+          code: 'SecretNotFound',
+          message: `A secret with (name/id) ${name}${version ? `/${version}` : ''} was not found in this key vault.`,
+        },
       });
       return undefined;
     }
@@ -224,7 +247,10 @@ export class KeyVaultEmulator {
     const found = this.#find(name, version || undefined, res);
     if (!found) return;
     const [entry, v] = found;
-    if (!v.enabled) return send(res, 403, { error: { code: 'Forbidden', message: `Operation get is not allowed on a disabled secret.` } });
+    if (!v.enabled)
+      return send(res, 403, {
+        error: { code: 'Forbidden', message: `Operation get is not allowed on a disabled secret.` },
+      });
     send(res, 200, this.#bundle(entry, v, true));
   }
 
@@ -246,7 +272,9 @@ export class KeyVaultEmulator {
   #delete(name: string, res: ServerResponse): void {
     const entry = this.#secrets.get(name.toLowerCase());
     if (!entry || entry.deleted) {
-      return send(res, 404, { error: { code: 'SecretNotFound', message: `A secret with (name/id) ${name} was not found in this key vault.` } });
+      return send(res, 404, {
+        error: { code: 'SecretNotFound', message: `A secret with (name/id) ${name} was not found in this key vault.` },
+      });
     }
     const t = now();
     entry.deleted = { deletedDate: t, scheduledPurgeDate: t + (this.options.retentionDays ?? 90) * 86_400 };
@@ -257,7 +285,9 @@ export class KeyVaultEmulator {
   #list(res: ServerResponse, deleted: boolean): void {
     const value = [...this.#secrets.values()]
       .filter((e) => Boolean(e.deleted) === deleted)
-      .map((e) => (deleted ? omitValue(this.#deletedBundle(e)) : omitValue(this.#bundle(e, e.versions.at(-1)!, false, true))));
+      .map((e) =>
+        deleted ? omitValue(this.#deletedBundle(e)) : omitValue(this.#bundle(e, e.versions.at(-1)!, false, true)),
+      );
     send(res, 200, { value, nextLink: null });
   }
 
@@ -302,10 +332,20 @@ function omitValue(bundle: Record<string, unknown>): Record<string, unknown> {
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  });
   res.end(text);
 }
 
-const notAllowed = (res: ServerResponse) => send(res, 405, { error: { code: 'MethodNotAllowed', message: 'The method is not supported here.' } });
+const notAllowed = (res: ServerResponse) =>
+  send(res, 405, { error: { code: 'MethodNotAllowed', message: 'The method is not supported here.' } });
 const badName = (res: ServerResponse, name: string) =>
-  send(res, 400, { error: { code: 'BadParameter', message: `The secret name "${name}" is invalid: use 1-127 letters, digits and dashes.` } });
+  send(res, 400, {
+    error: {
+      code: 'BadParameter',
+      message: `The secret name "${name}" is invalid: use 1-127 letters, digits and dashes.`,
+    },
+  });

@@ -16,7 +16,8 @@ export function readLocalSettings(appRoot: string): { file: string; settings: Lo
   const own = join(appRoot, 'local.settings.json');
   const file = existsSync(own) ? own : join(appRoot, 'local.settings.example.json');
   const parsed = localSettingsSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
-  if (!parsed.success) throw new Error(`${file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsed.success)
+    throw new Error(`${file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   if (parsed.data.IsEncrypted) throw new Error(`${file}: encrypted settings are not supported by the local runtime`);
   return { file, settings: parsed.data };
 }

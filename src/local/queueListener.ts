@@ -72,7 +72,10 @@ export class QueueListener {
         });
         messages = response.receivedMessageItems;
       } catch (error) {
-        this.options.log('warning', `Queue '${this.options.queueName}': receive failed (${(error as Error).message}); backing off.`);
+        this.options.log(
+          'warning',
+          `Queue '${this.options.queueName}': receive failed (${(error as Error).message}); backing off.`,
+        );
       }
       for (const message of messages) this.#track(this.#process(message));
       if (messages.length > 0) {
@@ -143,11 +146,19 @@ export class QueueListener {
       } else if (message.dequeueCount >= maxDequeueCount) {
         await this.#toPoison(message, handle.popReceipt);
       } else {
-        await this.#queue.updateMessage(handle.id, handle.popReceipt, undefined, Math.round(visibilityTimeoutMs / 1000));
+        await this.#queue.updateMessage(
+          handle.id,
+          handle.popReceipt,
+          undefined,
+          Math.round(visibilityTimeoutMs / 1000),
+        );
       }
     } catch (error) {
       // A lost pop receipt or a vanished message: the host ignores it; the message reappears or is gone.
-      this.options.log('warning', `Queue '${this.options.queueName}': could not settle message ${handle.id}: ${(error as Error).message}`);
+      this.options.log(
+        'warning',
+        `Queue '${this.options.queueName}': could not settle message ${handle.id}: ${(error as Error).message}`,
+      );
     }
   }
 

@@ -10,6 +10,17 @@ import { isPortFree } from './ports';
 
 const appRoot = resolve(__dirname, '..', '..', '..');
 
+/** Azurite's ports when the storage setting points at a local emulator; undefined for a real account. */
+function localAzuritePorts(connectionString: string): AzuritePorts | undefined {
+  if (/UseDevelopmentStorage=true/i.test(connectionString)) return defaultAzuritePorts;
+  const port = (name: string) => {
+    const m = new RegExp(`${name}Endpoint=http://(127\\.0\\.0\\.1|localhost):(\\d+)`, 'i').exec(connectionString);
+    return m ? Number(m[2]) : undefined;
+  };
+  const [blob, queue, table] = [port('Blob'), port('Queue'), port('Table')];
+  return blob && queue && table ? { blob, queue, table } : undefined;
+}
+
 async function main(): Promise<void> {
   const { file, settings } = readLocalSettings(appRoot);
   applySettings(settings.Values);
@@ -19,14 +30,15 @@ async function main(): Promise<void> {
 
   const vaultUrl = new URL(process.env.KEY_VAULT_URI ?? 'http://127.0.0.1:7072');
   const runVault = isLoopbackUrl(vaultUrl.toString());
-  const runAzurite = /UseDevelopmentStorage=true|127\.0\.0\.1|localhost/i.test(process.env.AzureWebJobsStorage ?? '');
-  const azuritePorts: AzuritePorts = defaultAzuritePorts;
+  const azuritePorts = localAzuritePorts(process.env.AzureWebJobsStorage ?? '');
+  const runAzurite = azuritePorts !== undefined;
 
   const wanted: Array<[number, string]> = [[port, 'Functions host (set PORT to change it)']];
   if (runVault) wanted.push([Number(vaultUrl.port || 80), 'Key Vault emulator (see KEY_VAULT_URI)']);
-  if (runAzurite) for (const [name, p] of Object.entries(azuritePorts)) wanted.push([p, `Azurite ${name} service`]);
+  for (const [name, p] of Object.entries(azuritePorts ?? {})) wanted.push([p, `Azurite ${name} service`]);
   for (const [p, what] of wanted) {
-    if (!(await isPortFree(p))) throw new Error(`Port ${p} is already in use (${what}). Stop whatever holds it and try again.`);
+    if (!(await isPortFree(p)))
+      throw new Error(`Port ${p} is already in use (${what}). Stop whatever holds it and try again.`);
   }
 
   let azurite: RunningAzurite | undefined;
@@ -46,9 +58,14 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
   try {
-    if (runAzurite) azurite = await startAzurite({ ports: azuritePorts, location: persist ? join(dataDir, 'azurite') : undefined });
+    if (runAzurite)
+      azurite = await startAzurite({ ports: azuritePorts, location: persist ? join(dataDir, 'azurite') : undefined });
     if (runVault) {
-      vault = new KeyVaultEmulator({ port: Number(vaultUrl.port || 80), hostname: vaultUrl.hostname, dataDir: persist ? join(dataDir, 'keyvault') : undefined });
+      vault = new KeyVaultEmulator({
+        port: Number(vaultUrl.port || 80),
+        hostname: vaultUrl.hostname,
+        dataDir: persist ? join(dataDir, 'keyvault') : undefined,
+      });
       await vault.start();
     }
     host = await startHost({ appRoot, port });
@@ -60,16 +77,24 @@ async function main(): Promise<void> {
   }
 
   console.log(`\nSettings: ${file}`);
-  if (azurite) console.log(`Azurite:            blob ${azurite.ports.blob}, queue ${azurite.ports.queue}, table ${azurite.ports.table} (${persist ? 'persisted in .local-data/azurite' : 'in memory'})`);
-  if (vault) console.log(`Key Vault emulator: ${vault.url} (${persist ? 'persisted in .local-data/keyvault' : 'in memory'})`);
+  if (azurite)
+    console.log(
+      `Azurite:            blob ${azurite.ports.blob}, queue ${azurite.ports.queue}, table ${azurite.ports.table} (${persist ? 'persisted in .local-data/azurite' : 'in memory'})`,
+    );
+  if (vault)
+    console.log(`Key Vault emulator: ${vault.url} (${persist ? 'persisted in .local-data/keyvault' : 'in memory'})`);
   console.log(`Functions host:     ${host.url}/api`);
   for (const fn of host.functions.values()) {
     const trigger = Object.values(fn.metadata.bindings).find((b) => /Trigger$/.test(b.type));
     if (trigger?.type === 'httpTrigger') {
       const methods = Array.isArray(trigger.methods) ? trigger.methods.join(',') : 'ANY';
-      console.log(`  ${fn.metadata.name}: [${methods}] ${host.url}/${host.settings.routePrefix}/${String(trigger.route ?? fn.metadata.name)}`);
+      console.log(
+        `  ${fn.metadata.name}: [${methods}] ${host.url}/${host.settings.routePrefix}/${String(trigger.route ?? fn.metadata.name)}`,
+      );
     } else {
-      console.log(`  ${fn.metadata.name}: ${trigger?.type} ${String(trigger?.queueName ?? '')} (run it with POST ${host.url}/admin/functions/${fn.metadata.name})`);
+      console.log(
+        `  ${fn.metadata.name}: ${trigger?.type} ${String(trigger?.queueName ?? '')} (run it with POST ${host.url}/admin/functions/${fn.metadata.name})`,
+      );
     }
   }
   console.log('\nPress Ctrl-C to stop.');

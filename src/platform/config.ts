@@ -19,37 +19,18 @@ const queueName = z
   .regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,54}[a-z0-9]$/, 'must be a storage queue name of 3-56 characters');
 
 /** Environment variables (app settings) as the app sees them. Unknown keys are ignored: the host adds many. */
-export const configSchema = z
-  .object({
-    AzureWebJobsStorage: optionalText,
-    AzureWebJobsStorage__tableServiceUri: optionalText.pipe(httpUrl.optional()),
-    AzureWebJobsStorage__queueServiceUri: optionalText.pipe(httpUrl.optional()),
-    AzureWebJobsStorage__clientId: optionalText,
-    KEY_VAULT_URI: httpUrl,
-    KEY_VAULT_ALLOW_INSECURE: flag,
-    AZURE_CLIENT_ID: optionalText,
-    ENTRA_AUTHORITY_HOST: optionalText.pipe(httpUrl.default('https://login.microsoftonline.com')),
-    BACKOFFICE_ALLOW_LOOPBACK: flag,
-    APPOINTMENTS_QUEUE: optionalText.pipe(queueName.default(defaultQueueNames.appointments)),
-  })
-  .superRefine((env, ctx) => {
-    const identityBased = env.AzureWebJobsStorage__tableServiceUri && env.AzureWebJobsStorage__queueServiceUri;
-    if (!env.AzureWebJobsStorage && !identityBased) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['AzureWebJobsStorage'],
-        message:
-          'set a connection string, or AzureWebJobsStorage__tableServiceUri and AzureWebJobsStorage__queueServiceUri for identity-based access',
-      });
-    }
-    if (env.KEY_VAULT_ALLOW_INSECURE && !isLoopbackUrl(env.KEY_VAULT_URI) && env.KEY_VAULT_URI.startsWith('http:')) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['KEY_VAULT_ALLOW_INSECURE'],
-        message: 'http is only allowed for a loopback Key Vault (the local emulator)',
-      });
-    }
-  });
+export const configSchema = z.object({
+  AzureWebJobsStorage: optionalText,
+  AzureWebJobsStorage__tableServiceUri: optionalText.pipe(httpUrl.optional()),
+  AzureWebJobsStorage__queueServiceUri: optionalText.pipe(httpUrl.optional()),
+  AzureWebJobsStorage__clientId: optionalText,
+  KEY_VAULT_URI: httpUrl,
+  KEY_VAULT_ALLOW_INSECURE: flag,
+  AZURE_CLIENT_ID: optionalText,
+  ENTRA_AUTHORITY_HOST: optionalText.pipe(httpUrl.default('https://login.microsoftonline.com')),
+  BACKOFFICE_ALLOW_LOOPBACK: flag,
+  APPOINTMENTS_QUEUE: optionalText.pipe(queueName.default(defaultQueueNames.appointments)),
+});
 
 export type RawConfig = z.infer<typeof configSchema>;
 
@@ -80,12 +61,33 @@ export function isLoopbackUrl(url: string): boolean {
   }
 }
 
+/** Rules that span settings. They read the raw values so they report even when another setting is bad. */
+function crossSettingProblems(env: NodeJS.ProcessEnv): string[] {
+  const problems: string[] = [];
+  const has = (name: string) => Boolean(env[name]?.trim());
+  if (
+    !has('AzureWebJobsStorage') &&
+    !(has('AzureWebJobsStorage__tableServiceUri') && has('AzureWebJobsStorage__queueServiceUri'))
+  ) {
+    problems.push(
+      'AzureWebJobsStorage: set a connection string, or AzureWebJobsStorage__tableServiceUri and AzureWebJobsStorage__queueServiceUri for identity-based access',
+    );
+  }
+  const vault = env.KEY_VAULT_URI ?? '';
+  if (/^(true|1)$/.test(env.KEY_VAULT_ALLOW_INSECURE ?? '') && vault.startsWith('http:') && !isLoopbackUrl(vault)) {
+    problems.push('KEY_VAULT_ALLOW_INSECURE: http is only allowed for a loopback Key Vault (the local emulator)');
+  }
+  return problems;
+}
+
 /** Parses every setting at once and reports every bad one in a single error. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const parsed = configSchema.safeParse(env);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(settings)'}: ${i.message}`));
-  }
+  const problems = [
+    ...(parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.') || '(settings)'}: ${i.message}`)),
+    ...crossSettingProblems(env),
+  ];
+  if (!parsed.success || problems.length) throw new ConfigError(problems);
   const c = parsed.data;
   return {
     storage:

@@ -30,8 +30,10 @@ export function formatLine(event: string, fields: LogFields): string {
 }
 
 export function createLogger(sink: LogSink, base: LogFields = {}): Logger {
-  const write = (level: LogLevel) => (event: string, fields: LogFields = {}) =>
-    sink(level, formatLine(event, { ...base, ...fields }));
+  const write =
+    (level: LogLevel) =>
+    (event: string, fields: LogFields = {}) =>
+      sink(level, formatLine(event, { ...base, ...fields }));
   return {
     debug: write('debug'),
     info: write('info'),

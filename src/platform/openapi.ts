@@ -38,14 +38,22 @@ const problemSchema = z
     correlationId: z.string().optional(),
     errors: z.array(z.object({ path: z.string(), message: z.string(), code: z.string().optional() })).optional(),
   })
-  .meta({ id: 'Problem', description: 'RFC 9457 problem details' });
+  .meta({ title: 'Problem', description: 'RFC 9457 problem details' });
 
 function toSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
-  const { $schema: _dialect, ...json } = z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any', reused: 'inline' });
+  const { $schema: _dialect, ...json } = z.toJSONSchema(schema, {
+    target: 'draft-2020-12',
+    io,
+    unrepresentable: 'any',
+    reused: 'inline',
+  });
   return json; // the document's dialect is 2020-12 already (OpenAPI 3.1)
 }
 
-export function buildOpenApi(routes: DocumentedRoute[], info: { title: string; version: string }): Record<string, unknown> {
+export function buildOpenApi(
+  routes: DocumentedRoute[],
+  info: { title: string; version: string },
+): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const r of routes) {
     const path = `/api/${r.route}`.replace(/\{([^}:?=*]+)[^}]*\}/g, '{$1}');
@@ -58,7 +66,13 @@ export function buildOpenApi(routes: DocumentedRoute[], info: { title: string; v
     const queryParams = r.doc.query
       ? Object.entries(r.doc.query.shape).map(([name, schema]) => {
           const json = toSchema(schema as z.ZodType, 'input') as { description?: string };
-          return { name, in: 'query', required: !(schema as z.ZodType).safeParse(undefined).success, schema: json, description: json.description };
+          return {
+            name,
+            in: 'query',
+            required: !(schema as z.ZodType).safeParse(undefined).success,
+            schema: json,
+            description: json.description,
+          };
         })
       : [];
     const responses: Record<string, unknown> = {};
@@ -66,7 +80,13 @@ export function buildOpenApi(routes: DocumentedRoute[], info: { title: string; v
       const isProblem = Number(status) >= 400;
       responses[status] = {
         description: res.description,
-        ...(res.headers ? { headers: Object.fromEntries(Object.entries(res.headers).map(([h, d]) => [h, { description: d, schema: { type: 'string' } }])) } : {}),
+        ...(res.headers
+          ? {
+              headers: Object.fromEntries(
+                Object.entries(res.headers).map(([h, d]) => [h, { description: d, schema: { type: 'string' } }]),
+              ),
+            }
+          : {}),
         ...(res.schema || isProblem
           ? {
               content: {
@@ -115,7 +135,12 @@ export function buildOpenApi(routes: DocumentedRoute[], info: { title: string; v
     paths,
     components: {
       securitySchemes: {
-        functionKey: { type: 'apiKey', in: 'header', name: 'x-functions-key', description: 'A function or host key; `?code=` works too.' },
+        functionKey: {
+          type: 'apiKey',
+          in: 'header',
+          name: 'x-functions-key',
+          description: 'A function or host key; `?code=` works too.',
+        },
       },
       schemas: { Problem: toSchema(problemSchema, 'output') },
     },

@@ -26,7 +26,10 @@ export function problemFrom(error: AppError, extras: { instance?: string; correl
 }
 
 /** Anything that is not an AppError becomes an opaque 500: its message may hold upstream text or secrets. */
-export function problemForUnknown(error: unknown, extras: { instance?: string; correlationId?: string }): ProblemDetails {
+export function problemForUnknown(
+  error: unknown,
+  extras: { instance?: string; correlationId?: string },
+): ProblemDetails {
   if (isAppError(error)) return problemFrom(error, extras);
   return {
     type: `${problemTypeBase}internal-error`,

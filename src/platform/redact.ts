@@ -4,8 +4,14 @@ const MASK = '***';
 
 // Patterns that look like credentials whatever their origin. Order matters: longer forms first.
 const patterns: Array<[RegExp, string]> = [
-  [/\b(client_secret|password|secret|access_token|refresh_token|AccountKey|SharedAccessSignature|sig|code)=([^&;\s"']+)/gi, `$1=${MASK}`],
-  [/("(?:password|clientSecret|client_secret|secret|accessToken|access_token|token|authorization|signingSecret)"\s*:\s*)"(?:[^"\\]|\\.)*"/gi, `$1"${MASK}"`],
+  [
+    /\b(client_secret|password|secret|access_token|refresh_token|AccountKey|SharedAccessSignature|sig|code)=([^&;\s"']+)/gi,
+    `$1=${MASK}`,
+  ],
+  [
+    /("(?:password|clientSecret|client_secret|secret|accessToken|access_token|token|authorization|signingSecret)"\s*:\s*)"(?:[^"\\]|\\.)*"/gi,
+    `$1"${MASK}"`,
+  ],
   [/\b(authorization|x-functions-key|api-key|webhook-signature)(\s*[:=]\s*)([^\r\n,;]+)/gi, `$1$2${MASK}`],
   [/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/g, `$1 ${MASK}`],
   [/\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g, MASK],

@@ -15,14 +15,33 @@ const constraintFactories: Record<string, (args: string[]) => Constraint> = {
   decimal: () => (v) => /^-?\d+(\.\d+)?$/.test(v),
   double: () => (v) => /^-?\d+(\.\d+)?(e[+-]?\d+)?$/i.test(v),
   float: () => (v) => /^-?\d+(\.\d+)?(e[+-]?\d+)?$/i.test(v),
-  minlength: ([n]) => (v) => v.length >= num(n!),
-  maxlength: ([n]) => (v) => v.length <= num(n!),
-  length: ([a, b]) => (v) => (b === undefined ? v.length === num(a!) : v.length >= num(a!) && v.length <= num(b)),
-  min: ([n]) => (v) => /^-?\d+$/.test(v) && num(v) >= num(n!),
-  max: ([n]) => (v) => /^-?\d+$/.test(v) && num(v) <= num(n!),
-  range: ([a, b]) => (v) => /^-?\d+$/.test(v) && num(v) >= num(a!) && num(v) <= num(b!),
+  minlength:
+    ([n]) =>
+    (v) =>
+      v.length >= num(n!),
+  maxlength:
+    ([n]) =>
+    (v) =>
+      v.length <= num(n!),
+  length:
+    ([a, b]) =>
+    (v) =>
+      b === undefined ? v.length === num(a!) : v.length >= num(a!) && v.length <= num(b),
+  min:
+    ([n]) =>
+    (v) =>
+      /^-?\d+$/.test(v) && num(v) >= num(n!),
+  max:
+    ([n]) =>
+    (v) =>
+      /^-?\d+$/.test(v) && num(v) <= num(n!),
+  range:
+    ([a, b]) =>
+    (v) =>
+      /^-?\d+$/.test(v) && num(v) >= num(a!) && num(v) <= num(b!),
   regex: ([pattern]) => {
-    const re = new RegExp(pattern!, 'i');
+    // Braces are doubled inside templates ({{ and }}), as in ASP.NET.
+    const re = new RegExp(pattern!.replace(/\{\{/g, '{').replace(/\}\}/g, '}'), 'i');
     return (v) => re.test(v);
   },
 };
@@ -71,7 +90,8 @@ function parseConstraints(spec: string, template: string): Constraint[] {
 
 function parseSegment(raw: string, template: string): Segment {
   if (!raw.startsWith('{')) {
-    if (raw.includes('{') || raw.includes('}')) throw new RouteTemplateError(`Unsupported segment "${raw}" in "${template}"`);
+    if (raw.includes('{') || raw.includes('}'))
+      throw new RouteTemplateError(`Unsupported segment "${raw}" in "${template}"`);
     return { kind: 'literal', text: raw.toLowerCase(), optional: false, constraints: [] };
   }
   if (!raw.endsWith('}')) throw new RouteTemplateError(`Unsupported segment "${raw}" in "${template}"`);
@@ -91,9 +111,16 @@ function parseSegment(raw: string, template: string): Segment {
   }
   const colon = body.indexOf(':');
   const name = colon >= 0 ? body.slice(0, colon) : body;
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new RouteTemplateError(`Bad parameter name "${name}" in "${template}"`);
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+    throw new RouteTemplateError(`Bad parameter name "${name}" in "${template}"`);
   const constraints = colon >= 0 ? parseConstraints(body.slice(colon + 1), template) : [];
-  return { kind: catchAll ? 'catchAll' : 'param', text: name, optional: optional || catchAll, defaultValue, constraints };
+  return {
+    kind: catchAll ? 'catchAll' : 'param',
+    text: name,
+    optional: optional || catchAll,
+    defaultValue,
+    constraints,
+  };
 }
 
 export function compileRoute(template: string): CompiledRoute {
@@ -101,7 +128,8 @@ export function compileRoute(template: string): CompiledRoute {
   const segments = trimmed === '' ? [] : trimmed.split('/').map((s) => parseSegment(s, template));
   segments.forEach((s, i) => {
     const last = i === segments.length - 1;
-    if (s.kind === 'catchAll' && !last) throw new RouteTemplateError(`A catch-all must be the last segment: "${template}"`);
+    if (s.kind === 'catchAll' && !last)
+      throw new RouteTemplateError(`A catch-all must be the last segment: "${template}"`);
     if (s.optional && s.kind === 'param' && !last && !segments.slice(i + 1).every((n) => n.optional)) {
       throw new RouteTemplateError(`Only trailing parameters may be optional: "${template}"`);
     }

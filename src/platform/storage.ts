@@ -31,7 +31,8 @@ export function createStorage(config: Pick<AppConfig, 'storage'>): Storage {
         try {
           await client.createTable();
         } catch (error) {
-          if (statusOf(error) !== 409) throw new DependencyError('Table storage is unavailable.', 'storage-unavailable', { cause: error });
+          if (statusOf(error) !== 409)
+            throw new DependencyError('Table storage is unavailable.', 'storage-unavailable', { cause: error });
         }
         return client;
       }),

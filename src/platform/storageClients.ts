@@ -8,7 +8,10 @@ import type { AppConfig } from './config';
 export type StorageTarget = AppConfig['storage'];
 
 /** Resolves a binding's `connection` the way the host does: the setting itself, else its `__` properties. */
-export function storageTargetFromEnv(connection: string, env: NodeJS.ProcessEnv = process.env): StorageTarget | undefined {
+export function storageTargetFromEnv(
+  connection: string,
+  env: NodeJS.ProcessEnv = process.env,
+): StorageTarget | undefined {
   const value = env[connection]?.trim();
   if (value) return { kind: 'connectionString', connectionString: value };
   const tableServiceUri = env[`${connection}__tableServiceUri`];
@@ -18,7 +21,9 @@ export function storageTargetFromEnv(connection: string, env: NodeJS.ProcessEnv 
 }
 
 const isHttp = (connectionString: string) =>
-  /UseDevelopmentStorage=true/i.test(connectionString) || /DefaultEndpointsProtocol=http;/i.test(connectionString) || /Endpoint=http:/i.test(connectionString);
+  /UseDevelopmentStorage=true/i.test(connectionString) ||
+  /DefaultEndpointsProtocol=http;/i.test(connectionString) ||
+  /Endpoint=http:/i.test(connectionString);
 
 function credentialFor(clientId: string | undefined): TokenCredential {
   const { DefaultAzureCredential } = require('@azure/identity') as typeof import('@azure/identity');

@@ -41,9 +41,13 @@ export function createKeyVaultSecretStore(
   };
 
   const fail = (operation: string, error: unknown): never => {
-    throw new DependencyError(`Key Vault ${operation} failed (status ${statusOf(error) ?? 'none'}).`, 'key-vault-unavailable', {
-      cause: error,
-    });
+    throw new DependencyError(
+      `Key Vault ${operation} failed (status ${statusOf(error) ?? 'none'}).`,
+      'key-vault-unavailable',
+      {
+        cause: error,
+      },
+    );
   };
 
   const recover = async (name: string) => {

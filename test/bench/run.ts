@@ -1,0 +1,15 @@
+// `npm run bench`: figures side by side with the named peers. Not a test: nothing here fails a build.
+import { resolve } from 'node:path';
+import { benchColdStart } from './coldStart';
+
+const root = resolve(__dirname, '..', '..', '..');
+const only = process.argv[2];
+
+async function main(): Promise<void> {
+  if (!only || only === 'cold-start') benchColdStart(root);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

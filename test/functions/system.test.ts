@@ -1,0 +1,101 @@
+// System endpoints through the real entry, the host stand-in, Azurite and the Key Vault emulator.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fallbackRoute, routeTable } from '../../src/functions/routes';
+import { jsonOf, startTestApp, type TestApp } from '../support/testApp';
+
+let app: TestApp;
+beforeAll(async () => {
+  app = await startTestApp();
+});
+afterAll(() => app?.stop());
+
+describe('GET /api/health', () => {
+  it('answers 200 without touching dependencies', async () => {
+    const res = await app.fetch('/api/health');
+    expect(res.status).toBe(200);
+    expect(await jsonOf(res)).toMatchObject({ status: 'ok', version: expect.any(String) });
+  });
+
+  it('with ?deep=true checks tables, queue and Key Vault', async () => {
+    const res = await app.fetch('/api/health?deep=true');
+    const body = await jsonOf(res);
+    expect(res.status).toBe(200);
+    expect(body.checks.map((c: { name: string; ok: boolean }) => [c.name, c.ok])).toEqual([
+      ['tables', true],
+      ['queue', true],
+      ['keyVault', true],
+    ]);
+  });
+
+  it('answers 503 degraded and names the failing dependency when Key Vault fails', async () => {
+    app.vault.injectFault({ method: 'GET', path: /^\/secrets$/, status: 500, times: 5 });
+    const res = await app.fetch('/api/health?deep=true');
+    const body = await jsonOf(res);
+    expect(res.status).toBe(503);
+    expect(body.status).toBe('degraded');
+    expect(body.checks.find((c: { name: string }) => c.name === 'keyVault')).toMatchObject({
+      ok: false,
+      error: 'key-vault-unavailable',
+    });
+    expect(body.checks.find((c: { name: string }) => c.name === 'tables')).toMatchObject({ ok: true });
+  });
+
+  it('refuses a bad query value with problem+json naming the parameter', async () => {
+    const res = await app.fetch('/api/health?deep=yes');
+    expect(res.status).toBe(400);
+    const problem = await jsonOf(res);
+    expect(problem.errors[0].path).toBe('query.deep');
+  });
+
+  it('is anonymous, the management routes are not', () => {
+    const trigger = (name: string) =>
+      Object.values(app.host.functions.get(name)!.metadata.bindings).find((b) => b.type === 'httpTrigger');
+    expect(trigger('health')?.authLevel).toBe('anonymous');
+    for (const entry of routeTable.filter((r) => !['health', 'openapi'].includes(r.name))) {
+      expect(trigger(entry.name)?.authLevel, entry.name).toBe('function');
+    }
+  });
+});
+
+describe('GET /api/openapi.json', () => {
+  it('is an OpenAPI 3.1 document with every route of the route table', async () => {
+    const res = await app.fetch('/api/openapi.json');
+    expect(res.status).toBe(200);
+    const doc = await jsonOf(res);
+    expect(doc.openapi).toBe('3.1.0');
+    for (const entry of routeTable) {
+      const path = `/api/${entry.route}`.replace(/\{([^}:?=*]+)[^}]*\}/g, '{$1}');
+      for (const method of entry.methods)
+        expect(doc.paths[path]?.[method.toLowerCase()], `${method} ${path}`).toBeDefined();
+    }
+    expect(JSON.stringify(doc)).not.toContain(fallbackRoute.route);
+    expect(doc.paths['/api/health'].get.parameters[0]).toMatchObject({ name: 'deep', in: 'query', required: false });
+    expect(doc.components.schemas.Problem.properties.errors).toBeDefined();
+  });
+});
+
+describe('errors and correlation', () => {
+  it('answers an unknown route with problem+json 404 carrying the caller trace id as correlation id', async () => {
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const res = await app.fetch('/api/no/such/route', {
+      headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-01` },
+    });
+    expect(res.status).toBe(404);
+    expect(res.headers.get('content-type')).toBe('application/problem+json');
+    expect(res.headers.get('x-correlation-id')).toBe(traceId);
+    expect(await jsonOf(res)).toMatchObject({
+      type: 'urn:backoffice-connector:problem:not-found',
+      status: 404,
+      instance: '/api/no/such/route',
+      correlationId: traceId,
+    });
+    expect(app.logs.some((l) => l.includes('request.rejected') && l.includes(traceId))).toBe(true);
+  });
+
+  it('answers a wrong method on a known route with 405 and Allow', async () => {
+    const res = await app.fetch('/api/health', { method: 'DELETE' });
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe('GET');
+    expect((await jsonOf(res)).type).toBe('urn:backoffice-connector:problem:method-not-allowed');
+  });
+});

@@ -1,0 +1,3 @@
+import { installCoreStub } from '../../src/local/coreStub';
+
+installCoreStub();
