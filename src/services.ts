@@ -1,5 +1,7 @@
 // The composition root: the one place that wires real adapters. Everything is built on first use,
 // so a cold start pays only for what the first invocation needs.
+import { type ConnectorService, createConnectorService } from './connectors/connectorService';
+import { createConnectorStore } from './connectors/connectorStore';
 import { type AppConfig, loadConfig } from './platform/config';
 import { tableNames } from './platform/resourceNames';
 import { createStorage, type Storage } from './platform/storage';
@@ -17,6 +19,7 @@ export interface Services {
   config: AppConfig;
   storage: Storage;
   secretStore: SecretStore;
+  connectors: ConnectorService;
   checkDependencies(): Promise<HealthCheck[]>;
 }
 
@@ -40,10 +43,17 @@ export function createServices(config: AppConfig, overrides: ServiceOverrides = 
     }
   };
 
+  const connectors = createConnectorService({
+    store: createConnectorStore(() => storage.table(tableNames.connectors)),
+    secrets: secretStore,
+    allowLoopback: config.backOfficeAllowLoopback,
+  });
+
   return {
     config,
     storage,
     secretStore,
+    connectors,
     checkDependencies: () =>
       Promise.all([
         timed('tables', async () => {

@@ -5,6 +5,7 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 const modules = {
   system: () => import('./system.js'),
+  connectors: () => import('./connectors.js'),
 };
 export type ModuleName = keyof typeof modules;
 export const loadModule = (name: ModuleName) => modules[name]();
@@ -20,16 +21,22 @@ export interface RouteEntry {
   handler: string;
 }
 
+const fn = (
+  name: string,
+  methods: HttpMethod[],
+  route: string,
+  module: ModuleName,
+  authLevel: RouteEntry['authLevel'] = 'function',
+): RouteEntry => ({ name, methods, route, module, handler: name, authLevel });
+
 export const routeTable: RouteEntry[] = [
-  { name: 'health', route: 'health', methods: ['GET'], authLevel: 'anonymous', module: 'system', handler: 'health' },
-  {
-    name: 'openapi',
-    route: 'openapi.json',
-    methods: ['GET'],
-    authLevel: 'anonymous',
-    module: 'system',
-    handler: 'openapi',
-  },
+  fn('health', ['GET'], 'health', 'system', 'anonymous'),
+  fn('openapi', ['GET'], 'openapi.json', 'system', 'anonymous'),
+  fn('createConnector', ['POST'], 'connectors', 'connectors'),
+  fn('listConnectors', ['GET'], 'connectors', 'connectors'),
+  fn('getConnector', ['GET'], 'connectors/{id}', 'connectors'),
+  fn('replaceConnector', ['PUT'], 'connectors/{id}', 'connectors'),
+  fn('deleteConnector', ['DELETE'], 'connectors/{id}', 'connectors'),
 ];
 
 /** Registered last, matched last (a catch-all has the lowest precedence): problem+json 404/405 for the rest. */

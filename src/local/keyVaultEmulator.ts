@@ -96,6 +96,10 @@ export class KeyVaultEmulator {
     this.#faults.push({ times: 1, ...fault });
   }
 
+  clearFaults(): void {
+    this.#faults.length = 0;
+  }
+
   /** Test hook: every stored value of every secret, live and deleted, to search for leaks or confirm storage. */
   allValues(): string[] {
     return [...this.#secrets.values()].flatMap((s) => s.versions.map((v) => v.value));
