@@ -29,7 +29,7 @@ function v6Groups(address: string): number[] {
   const v4Tail = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
   if (v4Tail) {
     const [a = 0, b = 0, c = 0, d = 0] = v4Parts(v4Tail[1]!);
-    text = text.slice(0, -v4Tail[1]!.length) + `${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+    text = `${text.slice(0, -v4Tail[1]!.length)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
   }
   const [head = '', tail] = text.split('::');
   const headGroups = head ? head.split(':') : [];

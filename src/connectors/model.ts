@@ -12,11 +12,15 @@ export type ApiType = (typeof apiTypes)[number];
 export type AuthType = (typeof authTypes)[number];
 export type DatabaseAction = (typeof databaseActions)[number];
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: this pattern exists to refuse control characters
 const noControlChars = /^[^\u0000-\u001f\u007f-\u009f]*$/;
 const noEdgeSpaces = /^(\S(.*\S)?)?$/s;
+const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
-export const sourceAppSchema = z
-  .string()
+/** Text that is well-formed Unicode: a lone surrogate cannot be encoded into a URI, a key or a header. */
+export const text = () => z.string().refine((s) => !loneSurrogate.test(s), 'must be well-formed Unicode text');
+
+export const sourceAppSchema = text()
   .min(1)
   .max(30)
   .regex(noControlChars, 'must not contain control characters')
@@ -25,8 +29,7 @@ export const sourceAppSchema = z
     'The source application code the back office stamps on its jobs and tasks (1-30 characters; compared case-insensitively)',
   );
 
-export const sourceTypeSchema = z
-  .string()
+export const sourceTypeSchema = text()
   .min(1)
   .max(10)
   .regex(noControlChars, 'must not contain control characters')
@@ -34,8 +37,8 @@ export const sourceTypeSchema = z
 
 export const connectorInputSchema = z
   .strictObject({
-    name: z.string().min(1).max(100).regex(noControlChars, 'must not contain control characters'),
-    description: z.string().max(1000).default(''),
+    name: text().min(1).max(100).regex(noControlChars, 'must not contain control characters'),
+    description: text().max(1000).default(''),
     sourceApp: sourceAppSchema,
     sourceType: sourceTypeSchema.nullable().default(null).describe('null: every source type of the source app'),
     backOffice: z.enum(backOffices),
@@ -48,11 +51,10 @@ export const connectorInputSchema = z
       .refine((a) => new Set(a).size === a.length, 'must not repeat an action')
       .default(['I', 'U', 'D'])
       .describe('which changes to send: I insert, U update, D delete'),
-    webServiceUri: z.string().min(1).max(2048),
+    webServiceUri: text().min(1).max(2048),
     authType: z.enum(authTypes).optional().describe('derived from backOffice and the credentials when absent'),
-    login: z.string().max(256).regex(noControlChars, 'must not contain control characters').nullable().optional(),
-    password: z
-      .string()
+    login: text().max(256).regex(noControlChars, 'must not contain control characters').nullable().optional(),
+    password: text()
       .max(8192)
       .nullable()
       .optional()

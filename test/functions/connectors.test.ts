@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { TableClient } from '@azure/data-tables';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tableNames } from '../../src/platform/resourceNames';
-import { jsonOf, startTestApp, type TestApp } from '../support/testApp';
+import { startTestApp, type TestApp } from '../support/testApp';
 
 let app: TestApp;
 const responses: string[] = [];
