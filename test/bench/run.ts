@@ -1,12 +1,14 @@
 // `npm run bench`: figures side by side with the named peers. Not a test: nothing here fails a build.
 import { resolve } from 'node:path';
 import { benchColdStart } from './coldStart';
+import { benchConnectors } from './connectors';
 
 const root = resolve(__dirname, '..', '..', '..');
 const only = process.argv[2];
 
 async function main(): Promise<void> {
   if (!only || only === 'cold-start') benchColdStart(root);
+  if (!only || only === 'connectors') await benchConnectors(root);
 }
 
 main().catch((error) => {

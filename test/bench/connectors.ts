@@ -1,0 +1,104 @@
+// Connector API through the local runtime (HTTP -> host -> function -> Azurite) beside the same operations
+// done with a bare TableClient in the same run. p50/p99 in milliseconds.
+import { randomUUID } from 'node:crypto';
+import { TableClient } from '@azure/data-tables';
+import { type RunningAzurite, startAzurite } from '../../src/local/azurite';
+import { type RunningHost, startHost } from '../../src/local/host';
+import { KeyVaultEmulator } from '../../src/local/keyVaultEmulator';
+import { freePort } from '../../src/local/ports';
+import { percentile, printTable } from './report';
+
+const N = 300;
+
+async function timeEach(n: number, op: (i: number) => Promise<unknown>): Promise<number[]> {
+  const samples: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    await op(i);
+    samples.push(performance.now() - t);
+  }
+  return samples;
+}
+
+export interface BenchEnvironment {
+  azurite: RunningAzurite;
+  vault: KeyVaultEmulator;
+  host: RunningHost;
+  stop(): Promise<void>;
+}
+
+/** Azurite + emulator + the built app behind the host stand-in, as `npm start` runs it. */
+export async function startBenchEnvironment(root: string, env: Record<string, string> = {}): Promise<BenchEnvironment> {
+  const azurite = await startAzurite({ ports: { blob: await freePort(), queue: await freePort(), table: await freePort() } });
+  const vault = new KeyVaultEmulator();
+  await vault.start();
+  Object.assign(process.env, {
+    AzureWebJobsStorage: azurite.connectionString,
+    KEY_VAULT_URI: vault.url,
+    KEY_VAULT_ALLOW_INSECURE: 'true',
+    BACKOFFICE_ALLOW_LOOPBACK: 'true',
+    ...env,
+  });
+  const host = await startHost({ appRoot: root, entry: 'dist-bench/src/index.js', port: 0, log: () => undefined });
+  return {
+    azurite,
+    vault,
+    host,
+    async stop() {
+      await host.stop();
+      await vault.stop();
+      await azurite.stop();
+    },
+  };
+}
+
+export async function benchConnectors(root: string): Promise<void> {
+  const envr = await startBenchEnvironment(root);
+  try {
+    const api = (path: string, init?: RequestInit) => fetch(`${envr.host.url}${path}`, init).then(async (r) => ({ status: r.status, body: await r.json() }));
+    const ids: string[] = [];
+    const create = await timeEach(N, async (i) => {
+      const res = await api('/api/connectors', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: `c${i}`, sourceApp: `BENCH${i % 30}`, backOffice: 'webhook', webServiceUri: 'https://hooks.example.com/in' }),
+      });
+      if (res.status !== 201) throw new Error(`create failed: ${res.status}`);
+      ids.push((res.body as { id: string }).id);
+    });
+    const get = await timeEach(N, (i) => api(`/api/connectors/${ids[i]}`));
+    const list = await timeEach(N, (i) => api(`/api/connectors?sourceApp=BENCH${i % 30}`));
+
+    const bare = TableClient.fromConnectionString(envr.azurite.connectionString, 'barebench', { allowInsecureConnection: true });
+    await bare.createTable();
+    const keys: string[] = [];
+    const bareCreate = await timeEach(N, async (i) => {
+      const id = randomUUID();
+      keys.push(id);
+      await bare.createEntity({ partitionKey: id, rowKey: 'connector', name: `c${i}`, sourceApp: `BENCH${i % 30}`, backOffice: 'webhook', webServiceUri: 'https://hooks.example.com/in' });
+      await bare.upsertEntity({ partitionKey: `app:BENCH${i % 30}`, rowKey: id, name: `c${i}` });
+    });
+    const bareGet = await timeEach(N, (i) => bare.getEntity(keys[i]!, 'connector'));
+    const bareList = await timeEach(N, async (i) => {
+      const items: unknown[] = [];
+      for await (const e of bare.listEntities({ queryOptions: { filter: `PartitionKey eq 'app:BENCH${i % 30}'` } })) items.push(e);
+    });
+
+    const row = (name: string, ours: number[], base: number[]) => [
+      name,
+      percentile(ours, 50).toFixed(2),
+      percentile(ours, 99).toFixed(2),
+      percentile(base, 50).toFixed(2),
+      percentile(base, 99).toFixed(2),
+      (percentile(ours, 50) / percentile(base, 50)).toFixed(2),
+    ];
+    printTable(`Connectors: local runtime vs bare TableClient against Azurite (${N} ops each, ms)`, ['operation', 'ours p50', 'ours p99', 'bare p50', 'bare p99', 'p50 ratio'], [
+      row('create (record + route)', create, bareCreate),
+      row('get by id', get, bareGet),
+      row('list by source app (10 each)', list, bareList),
+    ]);
+    console.log('Goal: our overhead at most 1.5x the bare client on get and list. "ours" includes HTTP, the host and JSON.');
+  } finally {
+    await envr.stop();
+  }
+}
