@@ -1,8 +1,13 @@
 // The composition root: the one place that wires real adapters. Everything is built on first use,
 // so a cold start pays only for what the first invocation needs.
+import { type BackOfficeClient, createBackOfficeClient, type Diagnosis } from './backOffice/backOfficeClient';
+import { createConnectionTester } from './backOffice/connectionTest';
+import { createOutboundHttp } from './backOffice/outboundHttp';
+import { createTokenService } from './backOffice/tokens';
 import { type ConnectorService, createConnectorService } from './connectors/connectorService';
 import { createConnectorStore } from './connectors/connectorStore';
 import { type AppConfig, loadConfig } from './platform/config';
+import type { Logger } from './platform/logging';
 import { tableNames } from './platform/resourceNames';
 import { createStorage, type Storage } from './platform/storage';
 import { createKeyVaultSecretStore } from './secrets/keyVaultSecretStore';
@@ -20,12 +25,15 @@ export interface Services {
   storage: Storage;
   secretStore: SecretStore;
   connectors: ConnectorService;
+  backOffice: BackOfficeClient;
+  testConnection(id: string, log: Logger): Promise<Diagnosis>;
   checkDependencies(): Promise<HealthCheck[]>;
 }
 
 export interface ServiceOverrides {
   storage?: Storage;
   secretStore?: SecretStore;
+  backOffice?: BackOfficeClient;
 }
 
 export function createServices(config: AppConfig, overrides: ServiceOverrides = {}): Services {
@@ -43,17 +51,30 @@ export function createServices(config: AppConfig, overrides: ServiceOverrides = 
     }
   };
 
+  const connectorStore = createConnectorStore(() => storage.table(tableNames.connectors));
   const connectors = createConnectorService({
-    store: createConnectorStore(() => storage.table(tableNames.connectors)),
+    store: connectorStore,
     secrets: secretStore,
     allowLoopback: config.backOfficeAllowLoopback,
   });
+  const backOffice =
+    overrides.backOffice ??
+    createBackOfficeClient({
+      http: createOutboundHttp({ allowLoopback: config.backOfficeAllowLoopback }),
+      tokens: createTokenService({
+        entraAuthorityHost: config.entraAuthorityHost,
+        managedIdentityClientId: config.managedIdentityClientId,
+      }),
+      allowLoopback: config.backOfficeAllowLoopback,
+    });
 
   return {
     config,
     storage,
     secretStore,
     connectors,
+    backOffice,
+    testConnection: createConnectionTester({ store: connectorStore, secrets: secretStore, backOffice }),
     checkDependencies: () =>
       Promise.all([
         timed('tables', async () => {

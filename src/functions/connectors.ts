@@ -10,6 +10,14 @@ import type { RouteDoc } from '../platform/openapi';
 import { getServices } from '../services';
 import { httpEndpoint, json, parseWith, readJsonBody, readQuery } from './http';
 
+const diagnosisSchema = z.object({
+  ok: z.boolean(),
+  stage: z.enum(['credentials', 'token', 'request']),
+  status: z.number().int().nullable(),
+  code: z.string(),
+  message: z.string(),
+  durationMs: z.number(),
+});
 const idSchema = z.object({ id: z.uuid({ error: 'must be a connector id (a UUID)' }) });
 const MAX_BODY = 64 * 1024;
 
@@ -81,6 +89,26 @@ export const docs: Record<string, RouteDoc> = {
       412: { description: 'If-Match does not match the current ETag' },
     },
   },
+  testConnector: {
+    summary:
+      'Test a connector: credentials, token (OAuth), one harmless request (GET $top=1, the SOAP WSDL; none for a webhook)',
+    tags,
+    responses: {
+      200: {
+        description: 'The diagnosis (ok or not); never contains a secret',
+        schema: diagnosisSchema,
+        example: {
+          ok: false,
+          stage: 'token',
+          status: null,
+          code: 'auth.invalid-client-secret',
+          message: 'AADSTS7000215: Invalid client secret provided.',
+          durationMs: 182,
+        },
+      },
+      404: { description: 'No such connector' },
+    },
+  },
   deleteConnector: {
     summary: 'Delete a connector and its secret',
     tags,
@@ -121,6 +149,11 @@ export const replaceConnector = httpEndpoint(async ({ request, log }) => {
   const input = await readJsonBody(request, connectorInputSchema, MAX_BODY);
   const { value, etag } = await getServices().connectors.replace(id, input, ifMatchOf(request.headers), log);
   return json(200, value, { etag });
+});
+
+export const testConnector = httpEndpoint(async ({ request, log }) => {
+  const { id } = parseWith(idSchema, request.params, 'path', ['path']);
+  return json(200, await getServices().testConnection(id, log));
 });
 
 export const deleteConnector = httpEndpoint(async ({ request, log }) => {

@@ -37,6 +37,7 @@ export const routeTable: RouteEntry[] = [
   fn('getConnector', ['GET'], 'connectors/{id}', 'connectors'),
   fn('replaceConnector', ['PUT'], 'connectors/{id}', 'connectors'),
   fn('deleteConnector', ['DELETE'], 'connectors/{id}', 'connectors'),
+  fn('testConnector', ['POST'], 'connectors/{id}/test', 'connectors'),
 ];
 
 /** Registered last, matched last (a catch-all has the lowest precedence): problem+json 404/405 for the rest. */

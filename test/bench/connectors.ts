@@ -29,7 +29,9 @@ export interface BenchEnvironment {
 
 /** Azurite + emulator + the built app behind the host stand-in, as `npm start` runs it. */
 export async function startBenchEnvironment(root: string, env: Record<string, string> = {}): Promise<BenchEnvironment> {
-  const azurite = await startAzurite({ ports: { blob: await freePort(), queue: await freePort(), table: await freePort() } });
+  const azurite = await startAzurite({
+    ports: { blob: await freePort(), queue: await freePort(), table: await freePort() },
+  });
   const vault = new KeyVaultEmulator();
   await vault.start();
   Object.assign(process.env, {
@@ -55,13 +57,19 @@ export async function startBenchEnvironment(root: string, env: Record<string, st
 export async function benchConnectors(root: string): Promise<void> {
   const envr = await startBenchEnvironment(root);
   try {
-    const api = (path: string, init?: RequestInit) => fetch(`${envr.host.url}${path}`, init).then(async (r) => ({ status: r.status, body: await r.json() }));
+    const api = (path: string, init?: RequestInit) =>
+      fetch(`${envr.host.url}${path}`, init).then(async (r) => ({ status: r.status, body: await r.json() }));
     const ids: string[] = [];
     const create = await timeEach(N, async (i) => {
       const res = await api('/api/connectors', {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ name: `c${i}`, sourceApp: `BENCH${i % 30}`, backOffice: 'webhook', webServiceUri: 'https://hooks.example.com/in' }),
+        body: JSON.stringify({
+          name: `c${i}`,
+          sourceApp: `BENCH${i % 30}`,
+          backOffice: 'webhook',
+          webServiceUri: 'https://hooks.example.com/in',
+        }),
       });
       if (res.status !== 201) throw new Error(`create failed: ${res.status}`);
       ids.push((res.body as { id: string }).id);
@@ -69,19 +77,29 @@ export async function benchConnectors(root: string): Promise<void> {
     const get = await timeEach(N, (i) => api(`/api/connectors/${ids[i]}`));
     const list = await timeEach(N, (i) => api(`/api/connectors?sourceApp=BENCH${i % 30}`));
 
-    const bare = TableClient.fromConnectionString(envr.azurite.connectionString, 'barebench', { allowInsecureConnection: true });
+    const bare = TableClient.fromConnectionString(envr.azurite.connectionString, 'barebench', {
+      allowInsecureConnection: true,
+    });
     await bare.createTable();
     const keys: string[] = [];
     const bareCreate = await timeEach(N, async (i) => {
       const id = randomUUID();
       keys.push(id);
-      await bare.createEntity({ partitionKey: id, rowKey: 'connector', name: `c${i}`, sourceApp: `BENCH${i % 30}`, backOffice: 'webhook', webServiceUri: 'https://hooks.example.com/in' });
+      await bare.createEntity({
+        partitionKey: id,
+        rowKey: 'connector',
+        name: `c${i}`,
+        sourceApp: `BENCH${i % 30}`,
+        backOffice: 'webhook',
+        webServiceUri: 'https://hooks.example.com/in',
+      });
       await bare.upsertEntity({ partitionKey: `app:BENCH${i % 30}`, rowKey: id, name: `c${i}` });
     });
     const bareGet = await timeEach(N, (i) => bare.getEntity(keys[i]!, 'connector'));
     const bareList = await timeEach(N, async (i) => {
       const items: unknown[] = [];
-      for await (const e of bare.listEntities({ queryOptions: { filter: `PartitionKey eq 'app:BENCH${i % 30}'` } })) items.push(e);
+      for await (const e of bare.listEntities({ queryOptions: { filter: `PartitionKey eq 'app:BENCH${i % 30}'` } }))
+        items.push(e);
     });
 
     const row = (name: string, ours: number[], base: number[]) => [
@@ -92,12 +110,18 @@ export async function benchConnectors(root: string): Promise<void> {
       percentile(base, 99).toFixed(2),
       (percentile(ours, 50) / percentile(base, 50)).toFixed(2),
     ];
-    printTable(`Connectors: local runtime vs bare TableClient against Azurite (${N} ops each, ms)`, ['operation', 'ours p50', 'ours p99', 'bare p50', 'bare p99', 'p50 ratio'], [
-      row('create (record + route)', create, bareCreate),
-      row('get by id', get, bareGet),
-      row('list by source app (10 each)', list, bareList),
-    ]);
-    console.log('Goal: our overhead at most 1.5x the bare client on get and list. "ours" includes HTTP, the host and JSON.');
+    printTable(
+      `Connectors: local runtime vs bare TableClient against Azurite (${N} ops each, ms)`,
+      ['operation', 'ours p50', 'ours p99', 'bare p50', 'bare p99', 'p50 ratio'],
+      [
+        row('create (record + route)', create, bareCreate),
+        row('get by id', get, bareGet),
+        row('list by source app (10 each)', list, bareList),
+      ],
+    );
+    console.log(
+      'Goal: our overhead at most 1.5x the bare client on get and list. "ours" includes HTTP, the host and JSON.',
+    );
   } finally {
     await envr.stop();
   }

@@ -1,0 +1,194 @@
+// Outbound HTTP to back offices. node:http(s) rather than fetch because the URI guard has to run inside the
+// socket's DNS lookup: the address that is checked is the address that is connected to (no rebinding window).
+// Keep-alive agents per scheme, connect and total timeouts, a cap on response bodies, no redirects followed.
+import http from 'node:http';
+import https from 'node:https';
+import { isIP, type LookupFunction } from 'node:net';
+import { checkResolvedAddresses, type Resolver } from './uriGuard';
+
+export interface OutboundRequest {
+  url: string;
+  method: 'GET' | 'POST';
+  headers: Record<string, string>;
+  body?: string;
+}
+
+export interface OutboundResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+  durationMs: number;
+}
+
+export type NetworkErrorKind =
+  | 'timeout'
+  | 'connect-timeout'
+  | 'connection-failed'
+  | 'dns-failed'
+  | 'address-blocked'
+  | 'response-too-large';
+
+export class NetworkError extends Error {
+  override readonly name = 'NetworkError';
+  constructor(
+    readonly kind: NetworkErrorKind,
+    message: string,
+    readonly durationMs: number,
+  ) {
+    super(message);
+  }
+}
+
+export interface OutboundOptions {
+  allowLoopback: boolean;
+  connectTimeoutMs?: number;
+  totalTimeoutMs?: number;
+  maxResponseBytes?: number;
+  maxSocketsPerHost?: number;
+  /** Test seam: DNS resolution (defaults to the system resolver). */
+  resolve?: Resolver;
+}
+
+export type OutboundHttp = (request: OutboundRequest) => Promise<OutboundResponse>;
+
+export function createOutboundHttp(options: OutboundOptions): OutboundHttp & { close(): void } {
+  const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
+  const totalTimeoutMs = options.totalTimeoutMs ?? 100_000;
+  const maxResponseBytes = options.maxResponseBytes ?? 1024 * 1024;
+
+  const guardedLookup: LookupFunction = (hostname, lookupOptions, callback) => {
+    checkResolvedAddresses(hostname, { allowLoopback: options.allowLoopback }, options.resolve).then(
+      (addresses) => {
+        const address = addresses[0]!;
+        const family = address.includes(':') ? 6 : 4;
+        if ((lookupOptions as { all?: boolean }).all) {
+          (callback as unknown as (e: null, a: Array<{ address: string; family: number }>) => void)(
+            null,
+            addresses.map((a) => ({ address: a, family: a.includes(':') ? 6 : 4 })),
+          );
+        } else callback(null, address, family);
+      },
+      (error: Error) =>
+        callback(
+          Object.assign(error, {
+            code:
+              error.name === 'BlockedAddressError' ? 'EBLOCKED' : ((error as { code?: string }).code ?? 'ENOTFOUND'),
+          }),
+          '',
+          4,
+        ),
+    );
+  };
+  const agentOptions = {
+    keepAlive: true,
+    maxSockets: options.maxSocketsPerHost ?? 16,
+    lookup: guardedLookup,
+    timeout: totalTimeoutMs,
+  };
+  const agents = { 'http:': new http.Agent(agentOptions), 'https:': new https.Agent(agentOptions) };
+
+  const send = async (request: OutboundRequest): Promise<OutboundResponse> => {
+    // Node does not call `lookup` for an IP literal: check literals here, before any socket opens.
+    const hostname = new URL(request.url).hostname.replace(/^\[|\]$/g, '');
+    if (isIP(hostname)) {
+      try {
+        await checkResolvedAddresses(hostname, { allowLoopback: options.allowLoopback });
+      } catch (error) {
+        throw new NetworkError('address-blocked', (error as Error).message, 0);
+      }
+    }
+    return sendChecked(request);
+  };
+
+  const sendChecked = (request: OutboundRequest): Promise<OutboundResponse> =>
+    new Promise((resolve, reject) => {
+      const started = performance.now();
+      const elapsed = () => Math.round(performance.now() - started);
+      const url = new URL(request.url);
+      const agent = agents[url.protocol as 'http:' | 'https:'];
+      if (!agent) return reject(new NetworkError('connection-failed', `unsupported scheme ${url.protocol}`, 0));
+      const body = request.body === undefined ? undefined : Buffer.from(request.body, 'utf8');
+      const transport = url.protocol === 'https:' ? https : http;
+      let settled = false;
+      const fail = (error: NetworkError) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(total);
+        clearTimeout(connect);
+        req.destroy();
+        reject(error);
+      };
+      const req = transport.request(url, {
+        method: request.method,
+        agent,
+        headers: { ...request.headers, ...(body ? { 'content-length': String(body.length) } : {}) },
+      });
+      const total = setTimeout(
+        () => fail(new NetworkError('timeout', `no complete answer within ${totalTimeoutMs} ms`, elapsed())),
+        totalTimeoutMs,
+      );
+      const connect = setTimeout(
+        () => fail(new NetworkError('connect-timeout', `could not connect within ${connectTimeoutMs} ms`, elapsed())),
+        connectTimeoutMs,
+      );
+      req.on('socket', (socket) => {
+        if (!socket.connecting)
+          clearTimeout(connect); // a reused keep-alive socket
+        else socket.once('connect', () => clearTimeout(connect));
+      });
+      req.on('error', (error: NodeJS.ErrnoException) => {
+        if (error.code === 'EBLOCKED') return fail(new NetworkError('address-blocked', error.message, elapsed()));
+        if (error.code === 'ENOTFOUND' || error.code === 'EAI_AGAIN') {
+          return fail(new NetworkError('dns-failed', `the host name ${url.hostname} does not resolve`, elapsed()));
+        }
+        fail(
+          new NetworkError(
+            'connection-failed',
+            `${error.code ?? 'error'}: the connection to ${url.host} failed`,
+            elapsed(),
+          ),
+        );
+      });
+      req.on('response', (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > maxResponseBytes) {
+            fail(new NetworkError('response-too-large', `the response exceeded ${maxResponseBytes} bytes`, elapsed()));
+            return;
+          }
+          chunks.push(chunk);
+        });
+        res.on('error', () =>
+          fail(new NetworkError('connection-failed', `the connection to ${url.host} broke mid-response`, elapsed())),
+        );
+        res.on('aborted', () =>
+          fail(new NetworkError('connection-failed', `the connection to ${url.host} broke mid-response`, elapsed())),
+        );
+        res.on('end', () => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(total);
+          clearTimeout(connect);
+          const headers: Record<string, string> = {};
+          for (const [k, v] of Object.entries(res.headers))
+            if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+          resolve({
+            status: res.statusCode ?? 0,
+            headers,
+            body: Buffer.concat(chunks).toString('utf8'),
+            durationMs: elapsed(),
+          });
+        });
+      });
+      req.end(body);
+    });
+
+  return Object.assign(send, {
+    close() {
+      agents['http:'].destroy();
+      agents['https:'].destroy();
+    },
+  });
+}

@@ -1,0 +1,132 @@
+// A Microsoft Entra token endpoint (client credentials) on loopback, reached through MSAL's network client.
+// Built from reference/business-central.md section 10.1.
+import { randomUUID } from 'node:crypto';
+import { HttpFake, jsonReply, type Reply } from './httpFake';
+
+export const BC_AUDIENCE = 'https://api.businesscentral.dynamics.com';
+
+const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+export function decodeJwt(token: string): Record<string, unknown> | undefined {
+  try {
+    return JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}
+
+function entraError(status: number, error: string, aadsts: number, description: string): Reply {
+  const now = new Date().toISOString();
+  return jsonReply(status, {
+    error,
+    error_description: `AADSTS${aadsts}: ${description}\r\nTrace ID: ${randomUUID()}\r\nCorrelation ID: ${randomUUID()}\r\nTimestamp: ${now}`,
+    error_codes: [aadsts],
+    timestamp: now,
+    trace_id: randomUUID(),
+    correlation_id: randomUUID(),
+  });
+}
+
+export class EntraFake {
+  readonly http: HttpFake;
+  /** tenant -> client id -> secret */
+  readonly apps = new Map<string, Map<string, string>>();
+  tokenRequests = 0;
+  issued = 0;
+  expiresIn = 3599;
+  omitAccessToken = false;
+  /** Next token requests fail with this status (and Retry-After) while times > 0. */
+  failWith: { status: number; retryAfterSeconds?: number; times: number } | undefined;
+
+  constructor() {
+    this.http = new HttpFake((req) => this.#handle(req));
+  }
+
+  register(tenant: string, clientId: string, secret: string): this {
+    if (!this.apps.has(tenant)) this.apps.set(tenant, new Map());
+    this.apps.get(tenant)!.set(clientId.toLowerCase(), secret);
+    return this;
+  }
+
+  start = () => this.http.start();
+  stop = () => this.http.stop();
+  get url() {
+    return this.http.url;
+  }
+
+  #handle(req: { method: string; path: string; headers: Record<string, string>; body: string }): Reply {
+    const m = /^\/([^/]+)\/oauth2\/v2\.0\/token$/.exec(req.path);
+    if (!m || req.method !== 'POST') return jsonReply(404, { error: 'not_found' });
+    this.tokenRequests++;
+    if (this.failWith && this.failWith.times > 0) {
+      this.failWith.times--;
+      const reply = entraError(
+        this.failWith.status,
+        'temporarily_unavailable',
+        50196,
+        'The server is busy.',
+      ) as Exclude<Reply, 'reset'>;
+      if (this.failWith.retryAfterSeconds !== undefined)
+        reply.headers = { ...reply.headers, 'retry-after': String(this.failWith.retryAfterSeconds) };
+      return reply;
+    }
+    const tenant = m[1]!;
+    const form = new URLSearchParams(req.body);
+    let clientId = form.get('client_id') ?? '';
+    let secret = form.get('client_secret') ?? '';
+    const basic = /^Basic (.+)$/i.exec(req.headers.authorization ?? '');
+    if (basic) {
+      const [id, ...rest] = Buffer.from(basic[1]!, 'base64').toString('utf8').split(':');
+      clientId = decodeURIComponent(id ?? '');
+      secret = decodeURIComponent(rest.join(':'));
+    }
+    if (form.get('grant_type') !== 'client_credentials')
+      return entraError(400, 'unsupported_grant_type', 70003, 'The app requested an unsupported grant type.');
+    const apps = this.apps.get(tenant);
+    if (!apps) return entraError(400, 'invalid_request', 90002, `Tenant '${tenant}' not found.`);
+    const scope = form.get('scope') ?? '';
+    if (!scope.split(' ').every((s) => s.endsWith('/.default'))) {
+      return entraError(
+        400,
+        'invalid_scope',
+        1002012,
+        'The provided value for scope is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier.',
+      );
+    }
+    const known = apps.get(clientId.toLowerCase());
+    if (known === undefined)
+      return entraError(
+        400,
+        'unauthorized_client',
+        700016,
+        `Application with identifier '${clientId}' was not found in the directory.`,
+      );
+    if (known !== secret)
+      return entraError(
+        401,
+        'invalid_client',
+        7000215,
+        'Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.',
+      );
+    if (this.omitAccessToken) return jsonReply(200, { token_type: 'Bearer', expires_in: this.expiresIn });
+    const now = Math.floor(Date.now() / 1000);
+    this.issued++;
+    const token = `${b64url({ alg: 'none', typ: 'JWT' })}.${b64url({
+      aud: BC_AUDIENCE,
+      iss: `https://sts.windows.net/${tenant}/`,
+      tid: tenant,
+      appid: clientId,
+      roles: ['API.ReadWrite.All'],
+      iat: now,
+      nbf: now,
+      exp: now + this.expiresIn,
+      n: this.issued,
+    })}.`;
+    return jsonReply(200, {
+      token_type: 'Bearer',
+      expires_in: this.expiresIn,
+      ext_expires_in: this.expiresIn,
+      access_token: token,
+    });
+  }
+}

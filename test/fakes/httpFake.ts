@@ -1,0 +1,71 @@
+// A tiny loopback HTTP server base for the fakes: records every request, answers through a handler.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export type Reply = { status: number; headers?: Record<string, string>; body?: string } | 'reset';
+export type Handler = (req: RecordedRequest) => Reply | Promise<Reply>;
+
+export class HttpFake {
+  readonly requests: RecordedRequest[] = [];
+  #server: Server | undefined;
+  url = '';
+  latencyMs = 0;
+
+  constructor(private readonly handler: Handler) {}
+
+  async start(): Promise<string> {
+    this.#server = createServer((req, res) => void this.#serve(req, res));
+    await new Promise<void>((r) => this.#server!.listen(0, '127.0.0.1', () => r()));
+    this.url = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+    return this.url;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.#server;
+    if (!server) return;
+    await new Promise<void>((r) => {
+      server.close(() => r());
+      server.closeAllConnections();
+    });
+  }
+
+  async #serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const url = new URL(req.url ?? '/', 'http://fake');
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(req.headers))
+      if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+    const recorded = {
+      method: req.method ?? 'GET',
+      path: decodeURIComponent(url.pathname),
+      query: url.searchParams,
+      headers,
+      body: Buffer.concat(chunks).toString('utf8'),
+    };
+    this.requests.push(recorded);
+    if (this.latencyMs) await new Promise((r) => setTimeout(r, this.latencyMs));
+    const reply = await this.handler(recorded);
+    if (reply === 'reset') {
+      req.socket.destroy();
+      return;
+    }
+    const body = reply.body ?? '';
+    res.writeHead(reply.status, { 'content-length': Buffer.byteLength(body), ...reply.headers });
+    res.end(body);
+  }
+}
+
+export const jsonReply = (status: number, value: unknown, headers: Record<string, string> = {}): Reply => ({
+  status,
+  headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
+  body: JSON.stringify(value),
+});

@@ -1,0 +1,33 @@
+import { randomUUID } from 'node:crypto';
+import { type AppointmentChange, appointmentChangeSchema } from '../../src/sync/message';
+
+/** A valid appointment change (parsed, defaults applied), with overrides. */
+export function sampleChange(
+  overrides: { revision?: number; databaseAction?: 'I' | 'U' | 'D'; appointment?: Record<string, unknown> } = {},
+): AppointmentChange {
+  return appointmentChangeSchema.parse({
+    schemaVersion: 1,
+    messageId: randomUUID(),
+    databaseAction: overrides.databaseAction ?? 'I',
+    revision: overrides.revision ?? 1,
+    occurredAt: '2026-11-28T09:00:00Z',
+    appointment: {
+      appointmentId: 12345,
+      appointmentGuid: randomUUID(),
+      appointmentNo: 'A-1',
+      sourceApp: 'BCCRONUSUS',
+      sourceType: 'SERVICE',
+      jobNo: 'SO-1001',
+      taskNo: '10000',
+      resourceNos: ['R-01', 'R-02'],
+      subject: 'Install <boiler> & test',
+      body: 'Bring the ladder',
+      start: '2026-11-30T08:00:00Z',
+      end: '2026-11-30T12:00:00+01:00',
+      planningUom: 'HOUR',
+      planningUomConversion: 1,
+      planningQuantity: 4,
+      ...overrides.appointment,
+    },
+  });
+}
