@@ -76,7 +76,12 @@ function tokenErrorFrom(error: unknown): TokenError {
   const text = `${e.errorMessage ?? ''} ${e.message ?? ''}`;
   const aadsts = /AADSTS(\d+)/.exec(text)?.[1];
   const busy = /temporarily_unavailable|server_error|request_throttled/.test(`${e.errorCode ?? ''} ${text}`);
-  const firstLine = (e.errorMessage ?? e.message ?? 'token request failed').split(/\r?\n|Trace ID:/)[0]!.trim();
+  const raw = e.errorMessage ?? e.message ?? 'token request failed';
+  // MSAL prefixes "Error(s): 7000215 - Timestamp: ... - Description: "; the AADSTS text is what a user needs.
+  const firstLine = raw
+    .slice(Math.max(0, raw.indexOf('AADSTS')))
+    .split(/\r?\n|Trace ID:| - Correlation ID:/)[0]!
+    .trim();
   if (aadsts && !busy) {
     const code = AADSTS_CODES[aadsts] ?? 'auth.token-failed';
     return new TokenError({ kind: 'permanent', code, message: firstLine, upstreamCode: `AADSTS${aadsts}` });

@@ -54,7 +54,22 @@ export class EntraFake {
     return this.http.url;
   }
 
-  #handle(req: { method: string; path: string; headers: Record<string, string>; body: string }): Reply {
+  /** The App Service / Functions managed identity endpoint (IDENTITY_ENDPOINT + IDENTITY_HEADER). */
+  readonly managedIdentity = {
+    header: 'local-identity-header',
+    clientId: '33333333-4444-5555-6666-777777777777',
+    tenant: '',
+    requests: 0,
+  };
+
+  #handle(req: {
+    method: string;
+    path: string;
+    query?: URLSearchParams;
+    headers: Record<string, string>;
+    body: string;
+  }): Reply {
+    if (req.path === '/msi/token') return this.#managedIdentityToken(req);
     const m = /^\/([^/]+)\/oauth2\/v2\.0\/token$/.exec(req.path);
     if (!m || req.method !== 'POST') return jsonReply(404, { error: 'not_found' });
     this.tokenRequests++;
@@ -109,6 +124,32 @@ export class EntraFake {
         'Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.',
       );
     if (this.omitAccessToken) return jsonReply(200, { token_type: 'Bearer', expires_in: this.expiresIn });
+    return this.#token(tenant, clientId);
+  }
+
+  #managedIdentityToken(req: { query?: URLSearchParams; headers: Record<string, string> }): Reply {
+    this.managedIdentity.requests++;
+    if (req.headers['x-identity-header'] !== this.managedIdentity.header)
+      return jsonReply(401, { error: 'invalid identity header' });
+    const clientId = req.query?.get('client_id');
+    if (clientId && clientId !== this.managedIdentity.clientId)
+      return jsonReply(400, { error: 'invalid_request', error_description: 'Identity not found' });
+    const reply = this.#token(this.managedIdentity.tenant, this.managedIdentity.clientId) as {
+      body: string;
+      status: number;
+      headers: Record<string, string>;
+    };
+    const parsed = JSON.parse(reply.body) as { access_token: string; expires_in: number };
+    return jsonReply(200, {
+      access_token: parsed.access_token,
+      expires_on: String(Math.floor(Date.now() / 1000) + parsed.expires_in),
+      resource: req.query?.get('resource'),
+      token_type: 'Bearer',
+      client_id: this.managedIdentity.clientId,
+    });
+  }
+
+  #token(tenant: string, clientId: string): Reply {
     const now = Math.floor(Date.now() / 1000);
     this.issued++;
     const token = `${b64url({ alg: 'none', typ: 'JWT' })}.${b64url({

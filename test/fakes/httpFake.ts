@@ -21,9 +21,16 @@ export class HttpFake {
 
   constructor(private readonly handler: Handler) {}
 
-  async start(): Promise<string> {
+  start(): Promise<string> {
+    return this.listen(0);
+  }
+
+  async listen(port: number): Promise<string> {
     this.#server = createServer((req, res) => void this.#serve(req, res));
-    await new Promise<void>((r) => this.#server!.listen(0, '127.0.0.1', () => r()));
+    await new Promise<void>((resolve, reject) => {
+      this.#server!.once('error', reject);
+      this.#server!.listen(port, '127.0.0.1', () => resolve());
+    });
     this.url = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
     return this.url;
   }

@@ -1,0 +1,72 @@
+// Blank credentials mean the app's managed identity: @azure/identity's ManagedIdentityCredential, here against
+// the App Service / Functions identity endpoint (IDENTITY_ENDPOINT + IDENTITY_HEADER) served by the Entra fake.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ConnectorTarget, createBackOfficeClient } from '../../src/backOffice/backOfficeClient';
+import { createOutboundHttp } from '../../src/backOffice/outboundHttp';
+import { createTokenService } from '../../src/backOffice/tokens';
+import { BusinessCentralFake } from '../fakes/businessCentralFake';
+import { decodeJwt, EntraFake } from '../fakes/entraFake';
+import { sampleChange } from '../support/changes';
+
+const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
+let entra: EntraFake;
+let bc: BusinessCentralFake;
+
+beforeAll(async () => {
+  entra = new EntraFake();
+  entra.managedIdentity.tenant = TENANT;
+  await entra.start();
+  bc = new BusinessCentralFake().registerApp(TENANT, entra.managedIdentity.clientId);
+  await bc.start();
+  process.env.IDENTITY_ENDPOINT = `${entra.url}/msi/token`;
+  process.env.IDENTITY_HEADER = entra.managedIdentity.header;
+});
+afterAll(async () => {
+  delete process.env.IDENTITY_ENDPOINT;
+  delete process.env.IDENTITY_HEADER;
+  await entra.stop();
+  await bc.stop();
+});
+
+const target = (): ConnectorTarget => ({
+  id: 'mi',
+  backOffice: 'bc-online',
+  apiType: 'rest',
+  authType: 'managed-identity',
+  webServiceUri: `${bc.url}/v2.0/${TENANT}/Production/api/dimeSoftware/dimeScheduler/v1.0/companies(1)/appointments`,
+  login: null,
+  secret: null,
+});
+
+describe('managed identity', () => {
+  it('delivers with the identity named by AZURE_CLIENT_ID, for the Business Central audience, and caches the token', async () => {
+    const client = createBackOfficeClient({
+      http: createOutboundHttp({ allowLoopback: true }),
+      tokens: createTokenService({
+        entraAuthorityHost: entra.url,
+        managedIdentityClientId: entra.managedIdentity.clientId,
+      }),
+      allowLoopback: true,
+    });
+    for (let i = 0; i < 5; i++) expect((await client.deliver(target(), sampleChange())).kind).toBe('delivered');
+    expect(entra.managedIdentity.requests).toBe(1);
+    const claims = decodeJwt(bc.requests.at(-1)!.headers.authorization!.replace('Bearer ', ''));
+    expect(claims).toMatchObject({
+      aud: 'https://api.businesscentral.dynamics.com',
+      appid: entra.managedIdentity.clientId,
+    });
+  });
+
+  it('reports a wrong identity as auth.managed-identity-failed', async () => {
+    const client = createBackOfficeClient({
+      http: createOutboundHttp({ allowLoopback: true }),
+      tokens: createTokenService({
+        entraAuthorityHost: entra.url,
+        managedIdentityClientId: '00000000-0000-0000-0000-00000000dead',
+      }),
+      allowLoopback: true,
+    });
+    const d = await client.test(target());
+    expect(d).toMatchObject({ ok: false, stage: 'token', code: 'auth.managed-identity-failed' });
+  });
+});

@@ -1,0 +1,47 @@
+// `npm run fakes`: the Entra and Business Central fakes on fixed loopback ports, for trying the app by hand.
+// Start the app with ENTRA_AUTHORITY_HOST pointing here (the command is printed below).
+import { BusinessCentralFake } from './businessCentralFake';
+import { EntraFake } from './entraFake';
+
+export const demo = {
+  tenant: '72f988bf-86f1-41af-91ab-2d7cd011db47',
+  clientId: '11111111-2222-3333-4444-555555555555',
+  clientSecret: 'demo-client-secret',
+  user: 'SVC-DIME',
+  accessKey: 'demo-web-service-access-key',
+};
+
+async function main(): Promise<void> {
+  const entraPort = Number(process.env.ENTRA_FAKE_PORT ?? 7081);
+  const bcPort = Number(process.env.BC_FAKE_PORT ?? 7082);
+  const entra = new EntraFake().register(demo.tenant, demo.clientId, demo.clientSecret);
+  const bc = new BusinessCentralFake().registerApp(demo.tenant, demo.clientId);
+  bc.basicUsers.set(demo.user, demo.accessKey);
+  bc.latencyMs = Number(process.env.BC_FAKE_LATENCY_MS ?? 0);
+  bc.faultRate = Number(process.env.BC_FAKE_FAULT_RATE ?? 0);
+  await entra.http.listen(entraPort);
+  await bc.http.listen(bcPort);
+  console.log(
+    `Entra fake:            ${entra.url}   (tenant ${demo.tenant}, client ${demo.clientId}, secret ${demo.clientSecret})`,
+  );
+  console.log(`Business Central fake: ${bc.url}   (Basic ${demo.user} / ${demo.accessKey})`);
+  console.log(`\nStart the app against it:  ENTRA_AUTHORITY_HOST=${entra.url} npm start`);
+  console.log(
+    `bc-online URI: ${bc.url}/v2.0/${demo.tenant}/Production/api/dimeSoftware/dimeScheduler/v1.0/companies(1)/appointments`,
+  );
+  console.log(`bc-onprem URI: ${bc.url}/BC/api/dimeSoftware/dimeScheduler/v1.0/companies(1)/appointments`);
+  console.log(`nav SOAP URI:  ${bc.url}/NAV/WS/CRONUS/Page/Appointment`);
+  setInterval(() => {
+    if (bc.insertOrder.length)
+      console.log(`${new Date().toISOString()} Business Central fake has ${bc.insertOrder.length} appointment rows`);
+  }, 10_000).unref();
+  const stop = async () => {
+    await entra.stop();
+    await bc.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+if (require.main === module) void main();
