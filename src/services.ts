@@ -12,6 +12,12 @@ import { tableNames } from './platform/resourceNames';
 import { createStorage, type Storage } from './platform/storage';
 import { createKeyVaultSecretStore } from './secrets/keyVaultSecretStore';
 import type { SecretStore } from './secrets/secretStore';
+import { createDeliveryLog } from './sync/deliveryLog';
+import { KeyedLimiter } from './sync/limiter';
+import { createSyncQueues } from './sync/syncQueues';
+import { createSyncService, type SyncService } from './sync/syncService';
+import { createSyncState } from './sync/syncState';
+import { cachedBySourceApp } from './sync/connectorCache';
 
 export interface HealthCheck {
   name: string;
@@ -27,6 +33,7 @@ export interface Services {
   connectors: ConnectorService;
   backOffice: BackOfficeClient;
   testConnection(id: string, log: Logger): Promise<Diagnosis>;
+  sync: SyncService;
   checkDependencies(): Promise<HealthCheck[]>;
 }
 
@@ -75,6 +82,17 @@ export function createServices(config: AppConfig, overrides: ServiceOverrides = 
     connectors,
     backOffice,
     testConnection: createConnectionTester({ store: connectorStore, secrets: secretStore, backOffice }),
+    sync: createSyncService({
+      connectorsOf: cachedBySourceApp((app) => connectorStore.listBySourceApp(app), config.sync.connectorCacheMs),
+      connectorById: async (id) => (await connectorStore.get(id))?.connector,
+      secrets: secretStore,
+      backOffice,
+      deliveries: createDeliveryLog(() => storage.table(tableNames.deliveries)),
+      state: createSyncState(() => storage.table(tableNames.syncState)),
+      queues: createSyncQueues(storage, config.queues),
+      policy: { delaysMs: config.sync.retryDelaysMs, horizonMs: config.sync.retryHorizonMs },
+      limiter: new KeyedLimiter(config.sync.maxConcurrencyPerConnector),
+    }),
     checkDependencies: () =>
       Promise.all([
         timed('tables', async () => {

@@ -6,6 +6,7 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 const modules = {
   system: () => import('./system.js'),
   connectors: () => import('./connectors.js'),
+  sync: () => import('./sync.js'),
 };
 export type ModuleName = keyof typeof modules;
 export const loadModule = (name: ModuleName) => modules[name]();
@@ -38,7 +39,18 @@ export const routeTable: RouteEntry[] = [
   fn('replaceConnector', ['PUT'], 'connectors/{id}', 'connectors'),
   fn('deleteConnector', ['DELETE'], 'connectors/{id}', 'connectors'),
   fn('testConnector', ['POST'], 'connectors/{id}/test', 'connectors'),
+  fn('postAppointments', ['POST'], 'appointments', 'sync'),
+  fn('listDeliveries', ['GET'], 'deliveries', 'sync'),
+  fn('getDelivery', ['GET'], 'deliveries/{id}', 'sync'),
+  fn('replayDelivery', ['POST'], 'deliveries/{id}/replay', 'sync'),
 ];
+
+/** Queue and timer triggers. Queue names and the schedule are app settings (binding expressions). */
+export const triggers = {
+  appointmentChanged: { queueName: '%APPOINTMENTS_QUEUE%', module: 'sync' as ModuleName },
+  deliveryRetried: { queueName: '%APPOINTMENT_RETRIES_QUEUE%', module: 'sync' as ModuleName },
+  poisonSweep: { schedule: '%POISON_SWEEP_SCHEDULE%', module: 'sync' as ModuleName },
+};
 
 /** Registered last, matched last (a catch-all has the lowest precedence): problem+json 404/405 for the rest. */
 export const fallbackRoute: RouteEntry = {

@@ -28,6 +28,7 @@ import {
 } from './httpFrontEnd';
 import { invokeRegisteredFunction, sharedAppHookData } from './invoke';
 import { QueueListener } from './queueListener';
+import { parseSchedule } from './timerSchedule';
 
 export interface HostOptions {
   /** Folder with host.json and package.json (the function app root). */
@@ -135,7 +136,28 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     }
   }
 
+  // Timer triggers: the next occurrence of the schedule, in UTC (WEBSITE_TIME_ZONE is not emulated).
+  const timers: NodeJS.Timeout[] = [];
   let stopped = false;
+  for (const fn of functionRegistry.values()) {
+    const trigger = Object.values(fn.metadata.bindings).find((b) => b.type === 'timerTrigger');
+    if (!trigger) continue;
+    const next = parseSchedule(resolveSetting(String(trigger.schedule)));
+    const fire = (isPastDue: boolean) =>
+      invokeAndLog(fn, { data: { json: JSON.stringify({ Schedule: { AdjustForDST: true }, ScheduleStatus: null, IsPastDue: isPastDue }) }, triggerMetadata: {}, traceContext: { traceParent: traceParentFor(undefined) } }, log).catch(() => undefined);
+    const arm = () => {
+      if (stopped) return;
+      const timer = setTimeout(async () => {
+        await fire(false);
+        arm();
+      }, Math.max(0, next(new Date()).getTime() - Date.now()));
+      timer.unref();
+      timers.push(timer);
+    };
+    if (trigger.runOnStartup === true) void fire(false);
+    arm();
+  }
+
   return {
     url: `http://${options.hostname ?? '127.0.0.1'}:${port}`,
     port,
@@ -146,6 +168,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     async stop() {
       if (stopped) return;
       stopped = true;
+      for (const timer of timers) clearTimeout(timer);
       await Promise.all([...listeners.values()].map((l) => l.stop()));
       await new Promise<void>((r) => {
         server.close(() => r());

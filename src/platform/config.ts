@@ -18,6 +18,10 @@ const queueName = z
   .string()
   .regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,54}[a-z0-9]$/, 'must be a storage queue name of 3-56 characters');
 
+/** A numeric setting: absent or blank means the fallback; anything else must be a number within the schema. */
+const numberSetting = (schema: z.ZodNumber, fallback: number) =>
+  optionalText.transform((v) => (v === undefined ? fallback : Number(v))).pipe(schema);
+
 /** Environment variables (app settings) as the app sees them. Unknown keys are ignored: the host adds many. */
 export const configSchema = z.object({
   AzureWebJobsStorage: optionalText,
@@ -30,6 +34,17 @@ export const configSchema = z.object({
   ENTRA_AUTHORITY_HOST: optionalText.pipe(httpUrl.default('https://login.microsoftonline.com')),
   BACKOFFICE_ALLOW_LOOPBACK: flag,
   APPOINTMENTS_QUEUE: optionalText.pipe(queueName.default(defaultQueueNames.appointments)),
+  APPOINTMENT_RETRIES_QUEUE: optionalText.pipe(queueName.default(defaultQueueNames.appointmentRetries)),
+  SYNC_RETRY_DELAYS_SECONDS: optionalText.pipe(
+    z
+      .string()
+      .regex(/^\d+(\.\d+)?(,\d+(\.\d+)?)*$/, 'must be a comma-separated list of seconds, e.g. 5,30,120')
+      .default('5,30,120,600,1800,3600')
+      .transform((s) => s.split(',').map((n) => Math.round(Number(n) * 1000))),
+  ),
+  SYNC_RETRY_HORIZON_HOURS: numberSetting(z.number().positive().max(24 * 7), 24),
+  SYNC_MAX_CONCURRENCY_PER_CONNECTOR: numberSetting(z.number().int().min(1).max(100), 5),
+  SYNC_CONNECTOR_CACHE_SECONDS: numberSetting(z.number().min(0).max(3600), 15),
 });
 
 export type RawConfig = z.infer<typeof configSchema>;
@@ -42,7 +57,13 @@ export interface AppConfig {
   managedIdentityClientId?: string;
   entraAuthorityHost: string;
   backOfficeAllowLoopback: boolean;
-  queues: { appointments: string };
+  queues: { appointments: string; appointmentRetries: string };
+  sync: {
+    retryDelaysMs: number[];
+    retryHorizonMs: number;
+    maxConcurrencyPerConnector: number;
+    connectorCacheMs: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -103,6 +124,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     managedIdentityClientId: c.AZURE_CLIENT_ID,
     entraAuthorityHost: c.ENTRA_AUTHORITY_HOST.replace(/\/+$/, ''),
     backOfficeAllowLoopback: c.BACKOFFICE_ALLOW_LOOPBACK,
-    queues: { appointments: c.APPOINTMENTS_QUEUE },
+    queues: { appointments: c.APPOINTMENTS_QUEUE, appointmentRetries: c.APPOINTMENT_RETRIES_QUEUE },
+    sync: {
+      retryDelaysMs: c.SYNC_RETRY_DELAYS_SECONDS,
+      retryHorizonMs: c.SYNC_RETRY_HORIZON_HOURS * 3_600_000,
+      maxConcurrencyPerConnector: c.SYNC_MAX_CONCURRENCY_PER_CONNECTOR,
+      connectorCacheMs: c.SYNC_CONNECTOR_CACHE_SECONDS * 1000,
+    },
   };
 }

@@ -32,6 +32,10 @@ export async function startTestApp(
     KEY_VAULT_ALLOW_INSECURE: 'true',
     BACKOFFICE_ALLOW_LOOPBACK: 'true',
     APPOINTMENTS_QUEUE: uniqueName('appointments'),
+    APPOINTMENT_RETRIES_QUEUE: uniqueName('retries'),
+    POISON_SWEEP_SCHEDULE: '*/1 * * * * *',
+    SYNC_CONNECTOR_CACHE_SECONDS: '0',
+    SYNC_RETRY_DELAYS_SECONDS: '0',
     ...options.env,
   };
   Object.assign(process.env, env);

@@ -1,0 +1,199 @@
+// The delivery log: one row per (change, connector), keyed by the deterministic delivery id, so a redelivered
+// message updates its row instead of adding one. Rows without a connector (no-connector, malformed, crashed)
+// are keyed by the message. Every attempt is appended to a bounded history.
+import type { TableClient } from '@azure/data-tables';
+import { odata } from '@azure/data-tables';
+import { DependencyError, ValidationError } from '../platform/errors';
+import { redactAndTruncate } from '../platform/redact';
+
+export const deliveryStatuses = [
+  'delivered',
+  'duplicate',
+  'skipped-disabled',
+  'skipped-action',
+  'stale',
+  'no-connector',
+  'retrying',
+  'failed',
+] as const;
+export type DeliveryStatus = (typeof deliveryStatuses)[number];
+
+export interface AttemptRecord {
+  at: string;
+  attempt: number;
+  outcome: string;
+  status: number | null;
+  code: string;
+  durationMs: number;
+  message?: string;
+}
+
+export interface DeliveryRow {
+  id: string;
+  messageId: string | null;
+  connectorId: string | null;
+  connectorName: string | null;
+  sourceApp: string | null;
+  sourceType: string | null;
+  appointmentId: number | null;
+  appointmentGuid: string | null;
+  revision: number | null;
+  databaseAction: string | null;
+  status: DeliveryStatus;
+  attempts: number;
+  lastHttpStatus: number | null;
+  code: string | null;
+  message: string | null;
+  durationMs: number | null;
+  nextAttemptAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+  history: AttemptRecord[];
+  /** The change as JSON, for replay (absent when too large to keep). */
+  change: string | null;
+}
+
+export interface DeliveryFilter {
+  sourceApp?: string;
+  connectorId?: string;
+  status?: DeliveryStatus;
+  appointmentId?: number;
+  from?: Date;
+  to?: Date;
+}
+
+const ROW = 'delivery';
+const MAX_HISTORY = 25;
+const MAX_CHANGE_CHARS = 30_000; // a string property holds about 32K characters
+
+const statusOf = (e: unknown) => (e as { statusCode?: number }).statusCode;
+const num = (v: unknown) => (typeof v === 'number' ? v : v === undefined || v === null ? null : Number(v));
+const str = (v: unknown) => (typeof v === 'string' ? v : null);
+
+function fromEntity(e: Record<string, unknown>): DeliveryRow {
+  return {
+    id: String(e.partitionKey),
+    messageId: str(e.messageId),
+    connectorId: str(e.connectorId),
+    connectorName: str(e.connectorName),
+    sourceApp: str(e.sourceApp),
+    sourceType: str(e.sourceType),
+    appointmentId: num(e.appointmentId),
+    appointmentGuid: str(e.appointmentGuid),
+    revision: num(e.revision),
+    databaseAction: str(e.databaseAction),
+    status: e.status as DeliveryStatus,
+    attempts: Number(e.attempts ?? 0),
+    lastHttpStatus: num(e.lastHttpStatus),
+    code: str(e.code),
+    message: str(e.message),
+    durationMs: num(e.durationMs),
+    nextAttemptAt: str(e.nextAttemptAt),
+    createdAt: String(e.createdAt),
+    updatedAt: String(e.updatedAt),
+    history: e.history ? (JSON.parse(String(e.history)) as AttemptRecord[]) : [],
+    change: str(e.change),
+  };
+}
+
+function toEntity(row: DeliveryRow): Record<string, unknown> & { partitionKey: string; rowKey: string } {
+  const entity: Record<string, unknown> & { partitionKey: string; rowKey: string } = { partitionKey: row.id, rowKey: ROW };
+  for (const [key, value] of Object.entries(row)) {
+    if (key === 'id' || value === null || value === undefined) continue;
+    // Numbers as doubles: an appointment id above 2^31 must not become Int64 (a bigint on the way back).
+    if (typeof value === 'number') entity[key] = { value: String(value), type: 'Double' };
+    else entity[key] = key === 'history' ? JSON.stringify(value) : value;
+  }
+  return entity;
+}
+
+export interface DeliveryLog {
+  get(id: string): Promise<DeliveryRow | undefined>;
+  /** Applies an update to the row (created when missing), appending an attempt when given. */
+  record(
+    base: Omit<DeliveryRow, 'createdAt' | 'updatedAt' | 'history' | 'attempts' | 'status'>,
+    update: { status: DeliveryStatus; attempt?: AttemptRecord; countsAsAttempt?: boolean },
+  ): Promise<DeliveryRow>;
+  list(filter: DeliveryFilter, page: { size: number; token?: string }): Promise<{ items: DeliveryRow[]; continuationToken: string | null }>;
+}
+
+export function serialiseChange(change: unknown): string | null {
+  const json = JSON.stringify(change);
+  return json.length <= MAX_CHANGE_CHARS ? json : null;
+}
+
+export function createDeliveryLog(table: () => Promise<TableClient>, now: () => Date = () => new Date()): DeliveryLog {
+  const fail = (operation: string, error: unknown): never => {
+    throw new DependencyError(`Table storage failed to ${operation}.`, 'storage-unavailable', { cause: error });
+  };
+  const get = async (id: string) => {
+    try {
+      return fromEntity(await (await table()).getEntity<Record<string, unknown>>(id, ROW));
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      return fail('read a delivery', error);
+    }
+  };
+  return {
+    get,
+    async record(base, update) {
+      const client = await table();
+      // Optimistic concurrency: two instances may record on one row (a redelivered message); retry on 412/409.
+      for (let round = 0; ; round++) {
+        let current: (DeliveryRow & { etag?: string }) | undefined;
+        try {
+          const entity = await client.getEntity<Record<string, unknown>>(base.id, ROW);
+          current = { ...fromEntity(entity), etag: entity.etag };
+        } catch (error) {
+          if (statusOf(error) !== 404) fail('read a delivery', error);
+        }
+        const stamp = now().toISOString();
+        const history = [...(current?.history ?? [])];
+        if (update.attempt) history.push({ ...update.attempt, ...(update.attempt.message ? { message: redactAndTruncate(update.attempt.message, 300) } : {}) });
+        const row: DeliveryRow = {
+          ...base,
+          message: base.message === null ? null : redactAndTruncate(base.message, 1000),
+          change: base.change ?? current?.change ?? null,
+          status: update.status,
+          attempts: (current?.attempts ?? 0) + (update.countsAsAttempt ? 1 : 0),
+          createdAt: current?.createdAt ?? stamp,
+          updatedAt: stamp,
+          history: history.slice(-MAX_HISTORY),
+        };
+        try {
+          if (current) await client.updateEntity(toEntity(row), 'Replace', { etag: current.etag });
+          else await client.createEntity(toEntity(row));
+          return row;
+        } catch (error) {
+          if ((statusOf(error) === 412 || statusOf(error) === 409) && round < 10) continue;
+          return fail('write a delivery', error);
+        }
+      }
+    },
+    async list(filter, page) {
+      const client = await table();
+      const clauses = [odata`RowKey eq ${ROW}`];
+      if (filter.sourceApp) clauses.push(odata`sourceApp eq ${filter.sourceApp}`);
+      if (filter.connectorId) clauses.push(odata`connectorId eq ${filter.connectorId}`);
+      if (filter.status) clauses.push(odata`status eq ${filter.status}`);
+      if (filter.appointmentId !== undefined) clauses.push(`appointmentId eq ${filter.appointmentId}.0`);
+      if (filter.from) clauses.push(odata`updatedAt ge ${filter.from.toISOString()}`);
+      if (filter.to) clauses.push(odata`updatedAt lt ${filter.to.toISOString()}`);
+      try {
+        const result = await client
+          .listEntities<Record<string, unknown>>({ queryOptions: { filter: clauses.join(' and ') } })
+          .byPage({ maxPageSize: page.size, continuationToken: page.token })
+          .next();
+        const entities = result.done ? [] : result.value;
+        return { items: entities.map(fromEntity), continuationToken: (entities as { continuationToken?: string }).continuationToken ?? null };
+      } catch (error) {
+        if (page.token && (statusOf(error) === undefined || statusOf(error) === 400)) {
+          throw new ValidationError('The continuation token is not valid.', [
+            { path: 'query.continuationToken', code: 'invalid', message: 'must be a token returned by a previous page, unchanged' },
+          ]);
+        }
+        return fail('list deliveries', error);
+      }
+    },
+  };
+}

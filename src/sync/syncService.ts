@@ -1,0 +1,309 @@
+// Appointment sync use cases. A change from the queue is routed to every connector of its source app and
+// delivered to each; a transient failure becomes a delayed work item for that connector only; ordering and
+// idempotency come from the sync state (claim per connector and appointment) and the deterministic body id.
+import { createHash } from 'node:crypto';
+import type { BackOfficeClient } from '../backOffice/backOfficeClient';
+import type { Outcome } from '../backOffice/outcome';
+import { deliveryId } from '../backOffice/pushBody';
+import type { StoredConnector } from '../connectors/connectorStore';
+import { resolveTarget, SecretMissingError } from '../connectors/connectorTarget';
+import { ConflictError, NotFoundError } from '../platform/errors';
+import type { Logger } from '../platform/logging';
+import type { SecretStore } from '../secrets/secretStore';
+import { type DeliveryLog, type DeliveryRow, type DeliveryStatus, serialiseChange } from './deliveryLog';
+import type { KeyedLimiter } from './limiter';
+import { type AppointmentChange, appointmentChangeSchema } from './message';
+import { MAX_QUEUE_DELAY_SECONDS, nextRetryDelay, type RetryPolicy } from './retryPolicy';
+import type { SyncState } from './syncState';
+import { type WorkItem, workItemSchema } from './workItem';
+
+export interface SyncQueues {
+  sendChange(change: AppointmentChange): Promise<void>;
+  sendWorkItem(item: WorkItem, delaySeconds: number): Promise<void>;
+}
+
+export interface SyncDeps {
+  connectorsOf(sourceApp: string): Promise<StoredConnector[]>;
+  connectorById(id: string): Promise<StoredConnector | undefined>;
+  secrets: SecretStore;
+  backOffice: BackOfficeClient;
+  deliveries: DeliveryLog;
+  state: SyncState;
+  queues: SyncQueues;
+  policy: RetryPolicy;
+  limiter: KeyedLimiter;
+  now?: () => number;
+}
+
+/** Wait before re-checking when an older revision of the same appointment is still in flight. */
+const ORDERING_WAIT_SECONDS = 2;
+
+/** A stable row id for rows without a connector: equal input, equal id (redelivery updates the same row). */
+const rowIdFor = (kind: string, text: string) => deliveryId(kind === 'message' ? '00000000-0000-0000-0000-000000000000' : kind, createHash('sha256').update(text).digest('hex'), 0);
+
+const describeIssues = (issues: Array<{ path: PropertyKey[]; message: string }>) =>
+  issues
+    .slice(0, 10)
+    .map((i) => `${i.path.map(String).join('.') || '(message)'}: ${i.message}`)
+    .join('; ');
+
+export function createSyncService(deps: SyncDeps) {
+  const now = deps.now ?? Date.now;
+
+  // ---- the flow ------------------------------------------------------------------------------------
+
+  /** The appointments queue: parse, route, deliver to each connector. */
+  async function handleChange(raw: unknown, log: Logger): Promise<void> {
+    const parsed = appointmentChangeSchema.safeParse(raw);
+    if (!parsed.success) return recordMalformed(raw, describeIssues(parsed.error.issues), log);
+    const change = parsed.data;
+    const connectors = await route(change);
+    if (connectors.length === 0) return recordNoConnector(change, log);
+    await Promise.all(connectors.map((connector) => deliverTo(connector, change, { attempt: 0, firstAttemptAt: now(), replay: false }, log)));
+  }
+
+  /** The retry queue: one connector, one change, attempt n+1. */
+  async function handleWorkItem(raw: unknown, log: Logger): Promise<void> {
+    const parsed = workItemSchema.safeParse(raw);
+    if (!parsed.success) return recordMalformed(raw, describeIssues(parsed.error.issues), log);
+    const item = parsed.data;
+    const connector = await deps.connectorById(item.connectorId);
+    if (!connector) {
+      await record(rowBase(null, item.change, item.connectorId), 'failed', log, { code: 'sync.connector-deleted', message: 'the connector was deleted before the retry' });
+      return;
+    }
+    await deliverTo(connector, item.change, item, log);
+  }
+
+  // ---- routing ---------------------------------------------------------------------------------------
+
+  /** Connectors of the source app (case-insensitive) whose source type is unset or equal. */
+  async function route(change: AppointmentChange): Promise<StoredConnector[]> {
+    const type = change.appointment.sourceType?.toUpperCase() ?? null;
+    return (await deps.connectorsOf(change.appointment.sourceApp)).filter((c) => c.sourceType === null || c.sourceType.toUpperCase() === type);
+  }
+
+  // ---- one connector -------------------------------------------------------------------------------
+
+  async function deliverTo(connector: StoredConnector, change: AppointmentChange, item: Pick<WorkItem, 'attempt' | 'firstAttemptAt' | 'replay'>, log: Logger): Promise<void> {
+    const base = rowBase(connector, change);
+    if (!connector.sendAppointments) return void (await record(base, 'skipped-disabled', log, { code: 'sync.sending-disabled', message: 'sendAppointments is false' }));
+    if (!connector.databaseActions.includes(change.databaseAction)) {
+      return void (await record(base, 'skipped-action', log, { code: 'sync.action-not-sent', message: `the connector does not send action ${change.databaseAction}` }));
+    }
+
+    const claim = await deps.state.claim(connector.id, change.appointment.appointmentGuid, change.revision, { allowEqual: item.replay });
+    if (claim.kind === 'stale') {
+      // The same revision delivered before (a redelivered message): its row already says so.
+      if (claim.lastDelivered === change.revision) return;
+      return void (await record(base, 'stale', log, { code: 'sync.stale', message: `revision ${change.revision} is older than revision ${claim.lastDelivered}, already sent or in flight` }));
+    }
+    if (claim.kind === 'busy') {
+      await deps.queues.sendWorkItem({ kind: 'delivery', connectorId: connector.id, change, ...item }, ORDERING_WAIT_SECONDS);
+      return void (await record(base, 'retrying', log, { code: 'sync.waiting-for-older-revision', message: `revision ${claim.inFlight} is still in flight` }));
+    }
+
+    let delivered = false;
+    try {
+      const attempt = item.attempt + 1;
+      const outcome = await attemptDelivery(connector, change);
+      logAttempt(log, connector, change, outcome, attempt);
+      delivered = outcome.kind === 'delivered' || outcome.kind === 'duplicate';
+      await claim.release(delivered);
+      await settle(connector, change, { ...item, attempt }, outcome, base, log);
+    } catch (error) {
+      if (!delivered) await claim.release(false).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async function attemptDelivery(connector: StoredConnector, change: AppointmentChange): Promise<Outcome> {
+    const started = now();
+    try {
+      const target = await resolveTarget(connector, deps.secrets);
+      return await deps.limiter.run(connector.id, () => deps.backOffice.deliver(target, change));
+    } catch (error) {
+      if (error instanceof SecretMissingError) return { kind: 'permanent', code: 'config.secret-missing', message: error.message, durationMs: now() - started };
+      throw error;
+    }
+  }
+
+  /** Records the outcome; a transient one is rescheduled until the retry horizon, then fails. */
+  async function settle(connector: StoredConnector, change: AppointmentChange, item: Pick<WorkItem, 'attempt' | 'firstAttemptAt' | 'replay'>, outcome: Outcome, base: RowBase, log: Logger) {
+    const attemptRecord = {
+      at: new Date(now()).toISOString(),
+      attempt: item.attempt,
+      outcome: outcome.kind,
+      status: outcome.status ?? null,
+      code: outcome.code,
+      durationMs: outcome.durationMs,
+      message: outcome.message,
+    };
+    const details = { code: outcome.code, message: outcome.upstreamCode ? `${outcome.upstreamCode}: ${outcome.message}` : outcome.message, lastHttpStatus: outcome.status ?? null, durationMs: outcome.durationMs };
+    if (outcome.kind === 'delivered' || outcome.kind === 'duplicate') {
+      return record(base, outcome.kind, log, details, attemptRecord);
+    }
+    if (outcome.kind === 'transient') {
+      const delay = nextRetryDelay(deps.policy, item.attempt, item.firstAttemptAt, now(), outcome.retryAfterMs);
+      if (delay !== undefined) {
+        const seconds = Math.min(MAX_QUEUE_DELAY_SECONDS, Math.ceil(delay / 1000));
+        await deps.queues.sendWorkItem({ kind: 'delivery', connectorId: connector.id, change, attempt: item.attempt, firstAttemptAt: item.firstAttemptAt, replay: item.replay }, seconds);
+        return record(base, 'retrying', log, { ...details, nextAttemptAt: new Date(now() + seconds * 1000).toISOString() }, attemptRecord);
+      }
+      return record(base, 'failed', log, { ...details, message: `gave up after ${item.attempt} attempts: ${details.message}` }, attemptRecord);
+    }
+    return record(base, 'failed', log, details, attemptRecord);
+  }
+
+  // ---- the delivery log ------------------------------------------------------------------------------
+
+  type RowBase = Omit<DeliveryRow, 'createdAt' | 'updatedAt' | 'history' | 'attempts' | 'status'>;
+
+  function rowBase(connector: StoredConnector | null, change: AppointmentChange, connectorId?: string): RowBase {
+    const id = connector?.id ?? connectorId;
+    const a = change.appointment;
+    return {
+      id: id ? deliveryId(id, a.appointmentGuid, change.revision) : rowIdFor('no-connector', change.messageId),
+      messageId: change.messageId,
+      connectorId: id ?? null,
+      connectorName: connector?.name ?? null,
+      sourceApp: a.sourceApp,
+      sourceType: a.sourceType,
+      appointmentId: a.appointmentId,
+      appointmentGuid: a.appointmentGuid,
+      revision: change.revision,
+      databaseAction: change.databaseAction,
+      lastHttpStatus: null,
+      code: null,
+      message: null,
+      durationMs: null,
+      nextAttemptAt: null,
+      change: serialiseChange(change),
+    };
+  }
+
+  async function record(
+    base: RowBase,
+    status: DeliveryStatus,
+    log: Logger,
+    details: Partial<Pick<DeliveryRow, 'code' | 'message' | 'lastHttpStatus' | 'durationMs' | 'nextAttemptAt'>> = {},
+    attempt?: DeliveryRow['history'][number],
+  ): Promise<DeliveryRow> {
+    const row = await deps.deliveries.record({ ...base, ...details }, { status, attempt, countsAsAttempt: Boolean(attempt) });
+    const fields = { deliveryId: row.id, connectorId: row.connectorId, sourceApp: row.sourceApp, appointmentId: row.appointmentId, revision: row.revision, status, code: row.code };
+    if (status === 'failed' || status === 'no-connector') log.warn('delivery.outcome', fields);
+    else log.info('delivery.outcome', fields);
+    return row;
+  }
+
+  function logAttempt(log: Logger, connector: StoredConnector, change: AppointmentChange, outcome: Outcome, attempt: number) {
+    log.info('delivery.attempt', {
+      connectorId: connector.id,
+      backOffice: connector.backOffice,
+      sourceApp: change.appointment.sourceApp,
+      appointmentId: change.appointment.appointmentId,
+      revision: change.revision,
+      outcome: outcome.kind,
+      status: outcome.status ?? null,
+      code: outcome.code,
+      durationMs: outcome.durationMs,
+      attempt,
+    });
+  }
+
+  async function recordMalformed(raw: unknown, reason: string, log: Logger, code = 'sync.malformed'): Promise<void> {
+    const text = typeof raw === 'string' ? raw : JSON.stringify(raw) ?? String(raw);
+    const stamp = new Date(now()).toISOString();
+    await deps.deliveries.record(
+      {
+        id: rowIdFor('message', text),
+        messageId: null,
+        connectorId: null,
+        connectorName: null,
+        sourceApp: null,
+        sourceType: null,
+        appointmentId: null,
+        appointmentGuid: null,
+        revision: null,
+        databaseAction: null,
+        lastHttpStatus: null,
+        code,
+        message: reason,
+        durationMs: null,
+        nextAttemptAt: null,
+        change: serialiseChange(text),
+      },
+      { status: 'failed', attempt: { at: stamp, attempt: 0, outcome: 'permanent', status: null, code, durationMs: 0, message: reason } },
+    );
+    log.warn('delivery.outcome', { status: 'failed', code, reason });
+  }
+
+  async function recordNoConnector(change: AppointmentChange, log: Logger): Promise<void> {
+    await record(rowBase(null, change), 'no-connector', log, {
+      code: 'sync.no-connector',
+      message: `no connector has source app ${change.appointment.sourceApp}${change.appointment.sourceType ? ` and source type ${change.appointment.sourceType}` : ''}`,
+    });
+  }
+
+  // ---- entry points --------------------------------------------------------------------------------
+
+  return {
+    handleChange,
+    handleWorkItem,
+
+    /** A message the host gave up on (poison queue): record it as failed with the reason. */
+    async handlePoisoned(text: string, source: 'changes' | 'retries', reason: string, log: Logger): Promise<void> {
+      let value: unknown = text;
+      try {
+        value = JSON.parse(text);
+      } catch {
+        // not JSON: recorded as text
+      }
+      const change = appointmentChangeSchema.safeParse(source === 'retries' ? (value as { change?: unknown })?.change : value);
+      const connectorId = source === 'retries' ? ((value as { connectorId?: unknown })?.connectorId as string | undefined) : undefined;
+      if (change.success && (source === 'changes' || typeof connectorId === 'string')) {
+        await record(rowBase(null, change.data, connectorId ?? undefined), 'failed', log, { code: 'sync.poisoned', message: reason });
+        if (source === 'changes') {
+          const routed = await route(change.data).catch(() => []);
+          for (const connector of routed) {
+            const row = await deps.deliveries.get(rowBase(connector, change.data).id);
+            if (!row || row.status === 'retrying') await record(rowBase(connector, change.data), 'failed', log, { code: 'sync.poisoned', message: reason });
+          }
+        }
+        return;
+      }
+      await recordMalformed(text, reason, log, 'sync.poisoned');
+    },
+
+    async enqueue(changes: AppointmentChange[]): Promise<string[]> {
+      for (const change of changes) await deps.queues.sendChange(change);
+      return changes.map((c) => c.messageId);
+    },
+
+    async replay(id: string, log: Logger): Promise<DeliveryRow> {
+      const row = await deps.deliveries.get(id);
+      if (!row) throw new NotFoundError(`Delivery ${id} does not exist.`);
+      const change = row.change ? appointmentChangeSchema.safeParse(JSON.parse(row.change)) : undefined;
+      if (!change?.success) throw new ConflictError('This delivery cannot be replayed: its message was malformed or too large to keep.', 'not-replayable');
+      if (!row.connectorId) {
+        await deps.queues.sendChange(change.data); // route again: a connector may exist now
+      } else {
+        await deps.queues.sendWorkItem({ kind: 'delivery', connectorId: row.connectorId, change: change.data, attempt: 0, firstAttemptAt: now(), replay: true }, 0);
+      }
+      log.info('delivery.replay-queued', { deliveryId: id, connectorId: row.connectorId });
+      return deps.deliveries.record(
+        { ...row, code: 'sync.replay-queued', message: 'replay queued', nextAttemptAt: new Date(now()).toISOString() },
+        { status: row.connectorId ? 'retrying' : row.status },
+      );
+    },
+
+    listDeliveries: deps.deliveries.list,
+    getDelivery: async (id: string) => {
+      const row = await deps.deliveries.get(id);
+      if (!row) throw new NotFoundError(`Delivery ${id} does not exist.`);
+      return row;
+    },
+  };
+}
+
+export type SyncService = ReturnType<typeof createSyncService>;
