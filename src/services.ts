@@ -12,12 +12,12 @@ import { tableNames } from './platform/resourceNames';
 import { createStorage, type Storage } from './platform/storage';
 import { createKeyVaultSecretStore } from './secrets/keyVaultSecretStore';
 import type { SecretStore } from './secrets/secretStore';
+import { cachedBySourceApp } from './sync/connectorCache';
 import { createDeliveryLog } from './sync/deliveryLog';
 import { KeyedLimiter } from './sync/limiter';
 import { createSyncQueues } from './sync/syncQueues';
 import { createSyncService, type SyncService } from './sync/syncService';
 import { createSyncState } from './sync/syncState';
-import { cachedBySourceApp } from './sync/connectorCache';
 
 export interface HealthCheck {
   name: string;

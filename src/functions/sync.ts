@@ -1,17 +1,20 @@
 // Sync adapters: the two queue triggers, the poison sweep (timer), POST /api/appointments and the delivery log.
 import type { InvocationContext, Timer } from '@azure/functions';
 import { z } from 'zod';
-import { poisonQueueName } from '../platform/resourceNames';
 import { createLogger, invocationSink, type Logger, traceIdOf } from '../platform/logging';
-import { decodeBase64Strict } from '../platform/storageClients';
 import type { RouteDoc } from '../platform/openapi';
+import { poisonQueueName } from '../platform/resourceNames';
+import { decodeBase64Strict } from '../platform/storageClients';
 import { getServices } from '../services';
 import { deliveryStatuses } from '../sync/deliveryLog';
 import { appointmentChangeSchema } from '../sync/message';
 import { httpEndpoint, json, parseWith, readJsonBody, readQuery } from './http';
 
 function triggerLog(context: InvocationContext): Logger {
-  return createLogger(invocationSink(context), { correlationId: traceIdOf(context.traceContext?.traceParent) ?? context.invocationId, function: context.functionName });
+  return createLogger(invocationSink(context), {
+    correlationId: traceIdOf(context.traceContext?.traceParent) ?? context.invocationId,
+    function: context.functionName,
+  });
 }
 
 /** Queue trigger on APPOINTMENTS_QUEUE. Throwing hands the message back to the host (visibility timeout, poison). */
@@ -46,7 +49,10 @@ export async function poisonSweep(_timer: Timer, context: InvocationContext): Pr
         const reason =
           text === null
             ? 'the message is not base64-encoded JSON, so the host could not hand it to the function'
-            : `processing failed ${message.dequeueCount > 1 ? 'repeatedly' : ''} until the host moved it to ${poisonQueueName(queue)} (a crash, not a back-office answer)`.replace('  ', ' ');
+            : `processing failed ${message.dequeueCount > 1 ? 'repeatedly' : ''} until the host moved it to ${poisonQueueName(queue)} (a crash, not a back-office answer)`.replace(
+                '  ',
+                ' ',
+              );
         await services.sync.handlePoisoned(text ?? message.messageText, source, reason, log);
         await poison.deleteMessage(message.messageId, message.popReceipt);
       }
@@ -68,7 +74,15 @@ const deliveryQuery = z.strictObject({
   pageSize: z.coerce.number().int().min(1).max(1000).default(100),
   continuationToken: z.string().max(2048).optional(),
 });
-const attemptSchema = z.object({ at: z.string(), attempt: z.number(), outcome: z.string(), status: z.number().nullable(), code: z.string(), durationMs: z.number(), message: z.string().optional() });
+const attemptSchema = z.object({
+  at: z.string(),
+  attempt: z.number(),
+  outcome: z.string(),
+  status: z.number().nullable(),
+  code: z.string(),
+  durationMs: z.number(),
+  message: z.string().optional(),
+});
 const deliverySchema = z.object({
   id: z.string(),
   messageId: z.string().nullable(),
@@ -98,23 +112,41 @@ export const docs: Record<string, RouteDoc> = {
     summary: 'Enqueue one appointment change or an array of up to 100',
     tags,
     body: appointmentsBody,
-    responses: { 202: { description: 'Queued', schema: z.object({ messageIds: z.array(z.string()) }) }, 400: { description: 'Invalid change (field errors)' } },
+    responses: {
+      202: { description: 'Queued', schema: z.object({ messageIds: z.array(z.string()) }) },
+      400: { description: 'Invalid change (field errors)' },
+    },
   },
   listDeliveries: {
     summary: 'The delivery log, filtered and paged',
     tags,
     query: deliveryQuery,
-    responses: { 200: { description: 'A page of deliveries', schema: z.object({ items: z.array(deliverySchema.omit({ history: true })), continuationToken: z.string().nullable() }) } },
+    responses: {
+      200: {
+        description: 'A page of deliveries',
+        schema: z.object({
+          items: z.array(deliverySchema.omit({ history: true })),
+          continuationToken: z.string().nullable(),
+        }),
+      },
+    },
   },
   getDelivery: {
     summary: 'One delivery with its attempt history',
     tags,
-    responses: { 200: { description: 'The delivery', schema: deliverySchema }, 404: { description: 'No such delivery' } },
+    responses: {
+      200: { description: 'The delivery', schema: deliverySchema },
+      404: { description: 'No such delivery' },
+    },
   },
   replayDelivery: {
     summary: 'Send that change to that connector again (harmless if it was delivered)',
     tags,
-    responses: { 202: { description: 'Replay queued', schema: deliverySchema }, 404: { description: 'No such delivery' }, 409: { description: 'Not replayable (malformed message)' } },
+    responses: {
+      202: { description: 'Replay queued', schema: deliverySchema },
+      404: { description: 'No such delivery' },
+      409: { description: 'Not replayable (malformed message)' },
+    },
   },
 };
 
@@ -130,10 +162,20 @@ export const postAppointments = httpEndpoint(async ({ request, log }) => {
 export const listDeliveries = httpEndpoint(async ({ request }) => {
   const q = readQuery(request, deliveryQuery);
   const page = await getServices().sync.listDeliveries(
-    { sourceApp: q.sourceApp, connectorId: q.connectorId, status: q.status, appointmentId: q.appointmentId, from: q.from ? new Date(q.from) : undefined, to: q.to ? new Date(q.to) : undefined },
+    {
+      sourceApp: q.sourceApp,
+      connectorId: q.connectorId,
+      status: q.status,
+      appointmentId: q.appointmentId,
+      from: q.from ? new Date(q.from) : undefined,
+      to: q.to ? new Date(q.to) : undefined,
+    },
     { size: q.pageSize, token: q.continuationToken },
   );
-  return json(200, { items: page.items.map(({ history: _h, ...row }) => publicRow(row)), continuationToken: page.continuationToken });
+  return json(200, {
+    items: page.items.map(({ history: _h, ...row }) => publicRow(row)),
+    continuationToken: page.continuationToken,
+  });
 });
 
 export const getDelivery = httpEndpoint(async ({ request }) => {

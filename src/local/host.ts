@@ -144,13 +144,26 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     if (!trigger) continue;
     const next = parseSchedule(resolveSetting(String(trigger.schedule)));
     const fire = (isPastDue: boolean) =>
-      invokeAndLog(fn, { data: { json: JSON.stringify({ Schedule: { AdjustForDST: true }, ScheduleStatus: null, IsPastDue: isPastDue }) }, triggerMetadata: {}, traceContext: { traceParent: traceParentFor(undefined) } }, log).catch(() => undefined);
+      invokeAndLog(
+        fn,
+        {
+          data: {
+            json: JSON.stringify({ Schedule: { AdjustForDST: true }, ScheduleStatus: null, IsPastDue: isPastDue }),
+          },
+          triggerMetadata: {},
+          traceContext: { traceParent: traceParentFor(undefined) },
+        },
+        log,
+      ).catch(() => undefined);
     const arm = () => {
       if (stopped) return;
-      const timer = setTimeout(async () => {
-        await fire(false);
-        arm();
-      }, Math.max(0, next(new Date()).getTime() - Date.now()));
+      const timer = setTimeout(
+        async () => {
+          await fire(false);
+          arm();
+        },
+        Math.max(0, next(new Date()).getTime() - Date.now()),
+      );
       timer.unref();
       timers.push(timer);
     };

@@ -23,7 +23,8 @@ function parseField(text: string, [min, max]: [number, number], expression: stri
     const [first, last] = m[1] === '*' ? [min, max] : m[1]!.split('-').map(Number);
     const from = first!;
     const to = last ?? (m[2] && m[1] !== '*' ? max : from);
-    if (from < min || to > max || from > to || step < 1) throw new ScheduleError(`Field "${part}" is out of range in schedule "${expression}"`);
+    if (from < min || to > max || from > to || step < 1)
+      throw new ScheduleError(`Field "${part}" is out of range in schedule "${expression}"`);
     for (let v = from; v <= to; v += step) values.add(v);
   }
   return values;
@@ -31,7 +32,8 @@ function parseField(text: string, [min, max]: [number, number], expression: stri
 
 export function parseSchedule(expression: string): (from: Date) => Date {
   const fields = expression.trim().split(/\s+/);
-  if (fields.length !== 6) throw new ScheduleError(`A schedule has six fields (second minute hour day month day-of-week): "${expression}"`);
+  if (fields.length !== 6)
+    throw new ScheduleError(`A schedule has six fields (second minute hour day month day-of-week): "${expression}"`);
   const sets = fields.map((f, i) => parseField(f, bounds[i]!, expression));
   return (from) => {
     const t = new Date(from.getTime() - (from.getTime() % 1000) + 1000);

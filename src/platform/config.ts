@@ -42,7 +42,13 @@ export const configSchema = z.object({
       .default('5,30,120,600,1800,3600')
       .transform((s) => s.split(',').map((n) => Math.round(Number(n) * 1000))),
   ),
-  SYNC_RETRY_HORIZON_HOURS: numberSetting(z.number().positive().max(24 * 7), 24),
+  SYNC_RETRY_HORIZON_HOURS: numberSetting(
+    z
+      .number()
+      .positive()
+      .max(24 * 7),
+    24,
+  ),
   SYNC_MAX_CONCURRENCY_PER_CONNECTOR: numberSetting(z.number().int().min(1).max(100), 5),
   SYNC_CONNECTOR_CACHE_SECONDS: numberSetting(z.number().min(0).max(3600), 15),
 });

@@ -1,7 +1,10 @@
 // A short-lived cache of the connectors of each source app, so the hot path is not a table read per message.
 import { normaliseSourceApp } from '../connectors/model';
 
-export function cachedBySourceApp<T>(load: (sourceApp: string) => Promise<T>, ttlMs: number): (sourceApp: string) => Promise<T> {
+export function cachedBySourceApp<T>(
+  load: (sourceApp: string) => Promise<T>,
+  ttlMs: number,
+): (sourceApp: string) => Promise<T> {
   if (ttlMs <= 0) return load;
   const cache = new Map<string, { until: number; value: Promise<T> }>();
   return (sourceApp) => {

@@ -97,7 +97,10 @@ function fromEntity(e: Record<string, unknown>): DeliveryRow {
 }
 
 function toEntity(row: DeliveryRow): Record<string, unknown> & { partitionKey: string; rowKey: string } {
-  const entity: Record<string, unknown> & { partitionKey: string; rowKey: string } = { partitionKey: row.id, rowKey: ROW };
+  const entity: Record<string, unknown> & { partitionKey: string; rowKey: string } = {
+    partitionKey: row.id,
+    rowKey: ROW,
+  };
   for (const [key, value] of Object.entries(row)) {
     if (key === 'id' || value === null || value === undefined) continue;
     // Numbers as doubles: an appointment id above 2^31 must not become Int64 (a bigint on the way back).
@@ -114,7 +117,10 @@ export interface DeliveryLog {
     base: Omit<DeliveryRow, 'createdAt' | 'updatedAt' | 'history' | 'attempts' | 'status'>,
     update: { status: DeliveryStatus; attempt?: AttemptRecord; countsAsAttempt?: boolean },
   ): Promise<DeliveryRow>;
-  list(filter: DeliveryFilter, page: { size: number; token?: string }): Promise<{ items: DeliveryRow[]; continuationToken: string | null }>;
+  list(
+    filter: DeliveryFilter,
+    page: { size: number; token?: string },
+  ): Promise<{ items: DeliveryRow[]; continuationToken: string | null }>;
 }
 
 export function serialiseChange(change: unknown): string | null {
@@ -149,7 +155,11 @@ export function createDeliveryLog(table: () => Promise<TableClient>, now: () => 
         }
         const stamp = now().toISOString();
         const history = [...(current?.history ?? [])];
-        if (update.attempt) history.push({ ...update.attempt, ...(update.attempt.message ? { message: redactAndTruncate(update.attempt.message, 300) } : {}) });
+        if (update.attempt)
+          history.push({
+            ...update.attempt,
+            ...(update.attempt.message ? { message: redactAndTruncate(update.attempt.message, 300) } : {}),
+          });
         const row: DeliveryRow = {
           ...base,
           message: base.message === null ? null : redactAndTruncate(base.message, 1000),
@@ -185,11 +195,18 @@ export function createDeliveryLog(table: () => Promise<TableClient>, now: () => 
           .byPage({ maxPageSize: page.size, continuationToken: page.token })
           .next();
         const entities = result.done ? [] : result.value;
-        return { items: entities.map(fromEntity), continuationToken: (entities as { continuationToken?: string }).continuationToken ?? null };
+        return {
+          items: entities.map(fromEntity),
+          continuationToken: (entities as { continuationToken?: string }).continuationToken ?? null,
+        };
       } catch (error) {
         if (page.token && (statusOf(error) === undefined || statusOf(error) === 400)) {
           throw new ValidationError('The continuation token is not valid.', [
-            { path: 'query.continuationToken', code: 'invalid', message: 'must be a token returned by a previous page, unchanged' },
+            {
+              path: 'query.continuationToken',
+              code: 'invalid',
+              message: 'must be a token returned by a previous page, unchanged',
+            },
           ]);
         }
         return fail('list deliveries', error);

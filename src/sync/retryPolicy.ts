@@ -9,7 +9,13 @@ export interface RetryPolicy {
 }
 
 /** Milliseconds to wait before attempt `attempt + 1`, or undefined when the horizon is reached. */
-export function nextRetryDelay(policy: RetryPolicy, attempt: number, firstAttemptAt: number, now: number, retryAfterMs?: number): number | undefined {
+export function nextRetryDelay(
+  policy: RetryPolicy,
+  attempt: number,
+  firstAttemptAt: number,
+  now: number,
+  retryAfterMs?: number,
+): number | undefined {
   const random = policy.random ?? Math.random;
   const base = policy.delaysMs[Math.min(attempt - 1, policy.delaysMs.length - 1)] ?? 0;
   const jittered = base * (0.8 + random() * 0.4);

@@ -10,7 +10,9 @@ export function createSyncQueues(storage: Storage, names: AppConfig['queues']): 
       await (await storage.queue(names.appointments)).sendMessage(encodeQueueMessage(change));
     },
     async sendWorkItem(item, delaySeconds) {
-      await (await storage.queue(names.appointmentRetries)).sendMessage(encodeQueueMessage(item), { visibilityTimeout: delaySeconds });
+      await (await storage.queue(names.appointmentRetries)).sendMessage(encodeQueueMessage(item), {
+        visibilityTimeout: delaySeconds,
+      });
     },
   };
 }

@@ -39,7 +39,12 @@ export interface SyncDeps {
 const ORDERING_WAIT_SECONDS = 2;
 
 /** A stable row id for rows without a connector: equal input, equal id (redelivery updates the same row). */
-const rowIdFor = (kind: string, text: string) => deliveryId(kind === 'message' ? '00000000-0000-0000-0000-000000000000' : kind, createHash('sha256').update(text).digest('hex'), 0);
+const rowIdFor = (kind: string, text: string) =>
+  deliveryId(
+    kind === 'message' ? '00000000-0000-0000-0000-000000000000' : kind,
+    createHash('sha256').update(text).digest('hex'),
+    0,
+  );
 
 const describeIssues = (issues: Array<{ path: PropertyKey[]; message: string }>) =>
   issues
@@ -59,7 +64,11 @@ export function createSyncService(deps: SyncDeps) {
     const change = parsed.data;
     const connectors = await route(change);
     if (connectors.length === 0) return recordNoConnector(change, log);
-    await Promise.all(connectors.map((connector) => deliverTo(connector, change, { attempt: 0, firstAttemptAt: now(), replay: false }, log)));
+    await Promise.all(
+      connectors.map((connector) =>
+        deliverTo(connector, change, { attempt: 0, firstAttemptAt: now(), replay: false }, log),
+      ),
+    );
   }
 
   /** The retry queue: one connector, one change, attempt n+1. */
@@ -69,7 +78,10 @@ export function createSyncService(deps: SyncDeps) {
     const item = parsed.data;
     const connector = await deps.connectorById(item.connectorId);
     if (!connector) {
-      await record(rowBase(null, item.change, item.connectorId), 'failed', log, { code: 'sync.connector-deleted', message: 'the connector was deleted before the retry' });
+      await record(rowBase(null, item.change, item.connectorId), 'failed', log, {
+        code: 'sync.connector-deleted',
+        message: 'the connector was deleted before the retry',
+      });
       return;
     }
     await deliverTo(connector, item.change, item, log);
@@ -80,27 +92,52 @@ export function createSyncService(deps: SyncDeps) {
   /** Connectors of the source app (case-insensitive) whose source type is unset or equal. */
   async function route(change: AppointmentChange): Promise<StoredConnector[]> {
     const type = change.appointment.sourceType?.toUpperCase() ?? null;
-    return (await deps.connectorsOf(change.appointment.sourceApp)).filter((c) => c.sourceType === null || c.sourceType.toUpperCase() === type);
+    return (await deps.connectorsOf(change.appointment.sourceApp)).filter(
+      (c) => c.sourceType === null || c.sourceType.toUpperCase() === type,
+    );
   }
 
   // ---- one connector -------------------------------------------------------------------------------
 
-  async function deliverTo(connector: StoredConnector, change: AppointmentChange, item: Pick<WorkItem, 'attempt' | 'firstAttemptAt' | 'replay'>, log: Logger): Promise<void> {
+  async function deliverTo(
+    connector: StoredConnector,
+    change: AppointmentChange,
+    item: Pick<WorkItem, 'attempt' | 'firstAttemptAt' | 'replay'>,
+    log: Logger,
+  ): Promise<void> {
     const base = rowBase(connector, change);
-    if (!connector.sendAppointments) return void (await record(base, 'skipped-disabled', log, { code: 'sync.sending-disabled', message: 'sendAppointments is false' }));
+    if (!connector.sendAppointments)
+      return void (await record(base, 'skipped-disabled', log, {
+        code: 'sync.sending-disabled',
+        message: 'sendAppointments is false',
+      }));
     if (!connector.databaseActions.includes(change.databaseAction)) {
-      return void (await record(base, 'skipped-action', log, { code: 'sync.action-not-sent', message: `the connector does not send action ${change.databaseAction}` }));
+      return void (await record(base, 'skipped-action', log, {
+        code: 'sync.action-not-sent',
+        message: `the connector does not send action ${change.databaseAction}`,
+      }));
     }
 
-    const claim = await deps.state.claim(connector.id, change.appointment.appointmentGuid, change.revision, { allowEqual: item.replay });
+    const claim = await deps.state.claim(connector.id, change.appointment.appointmentGuid, change.revision, {
+      allowEqual: item.replay,
+    });
     if (claim.kind === 'stale') {
       // The same revision delivered before (a redelivered message): its row already says so.
       if (claim.lastDelivered === change.revision) return;
-      return void (await record(base, 'stale', log, { code: 'sync.stale', message: `revision ${change.revision} is older than revision ${claim.lastDelivered}, already sent or in flight` }));
+      return void (await record(base, 'stale', log, {
+        code: 'sync.stale',
+        message: `revision ${change.revision} is older than revision ${claim.lastDelivered}, already sent or in flight`,
+      }));
     }
     if (claim.kind === 'busy') {
-      await deps.queues.sendWorkItem({ kind: 'delivery', connectorId: connector.id, change, ...item }, ORDERING_WAIT_SECONDS);
-      return void (await record(base, 'retrying', log, { code: 'sync.waiting-for-older-revision', message: `revision ${claim.inFlight} is still in flight` }));
+      await deps.queues.sendWorkItem(
+        { kind: 'delivery', connectorId: connector.id, change, ...item },
+        ORDERING_WAIT_SECONDS,
+      );
+      return void (await record(base, 'retrying', log, {
+        code: 'sync.waiting-for-older-revision',
+        message: `revision ${claim.inFlight} is still in flight`,
+      }));
     }
 
     let delivered = false;
@@ -123,13 +160,26 @@ export function createSyncService(deps: SyncDeps) {
       const target = await resolveTarget(connector, deps.secrets);
       return await deps.limiter.run(connector.id, () => deps.backOffice.deliver(target, change));
     } catch (error) {
-      if (error instanceof SecretMissingError) return { kind: 'permanent', code: 'config.secret-missing', message: error.message, durationMs: now() - started };
+      if (error instanceof SecretMissingError)
+        return {
+          kind: 'permanent',
+          code: 'config.secret-missing',
+          message: error.message,
+          durationMs: now() - started,
+        };
       throw error;
     }
   }
 
   /** Records the outcome; a transient one is rescheduled until the retry horizon, then fails. */
-  async function settle(connector: StoredConnector, change: AppointmentChange, item: Pick<WorkItem, 'attempt' | 'firstAttemptAt' | 'replay'>, outcome: Outcome, base: RowBase, log: Logger) {
+  async function settle(
+    connector: StoredConnector,
+    change: AppointmentChange,
+    item: Pick<WorkItem, 'attempt' | 'firstAttemptAt' | 'replay'>,
+    outcome: Outcome,
+    base: RowBase,
+    log: Logger,
+  ) {
     const attemptRecord = {
       at: new Date(now()).toISOString(),
       attempt: item.attempt,
@@ -139,7 +189,12 @@ export function createSyncService(deps: SyncDeps) {
       durationMs: outcome.durationMs,
       message: outcome.message,
     };
-    const details = { code: outcome.code, message: outcome.upstreamCode ? `${outcome.upstreamCode}: ${outcome.message}` : outcome.message, lastHttpStatus: outcome.status ?? null, durationMs: outcome.durationMs };
+    const details = {
+      code: outcome.code,
+      message: outcome.upstreamCode ? `${outcome.upstreamCode}: ${outcome.message}` : outcome.message,
+      lastHttpStatus: outcome.status ?? null,
+      durationMs: outcome.durationMs,
+    };
     if (outcome.kind === 'delivered' || outcome.kind === 'duplicate') {
       return record(base, outcome.kind, log, details, attemptRecord);
     }
@@ -147,10 +202,32 @@ export function createSyncService(deps: SyncDeps) {
       const delay = nextRetryDelay(deps.policy, item.attempt, item.firstAttemptAt, now(), outcome.retryAfterMs);
       if (delay !== undefined) {
         const seconds = Math.min(MAX_QUEUE_DELAY_SECONDS, Math.ceil(delay / 1000));
-        await deps.queues.sendWorkItem({ kind: 'delivery', connectorId: connector.id, change, attempt: item.attempt, firstAttemptAt: item.firstAttemptAt, replay: item.replay }, seconds);
-        return record(base, 'retrying', log, { ...details, nextAttemptAt: new Date(now() + seconds * 1000).toISOString() }, attemptRecord);
+        await deps.queues.sendWorkItem(
+          {
+            kind: 'delivery',
+            connectorId: connector.id,
+            change,
+            attempt: item.attempt,
+            firstAttemptAt: item.firstAttemptAt,
+            replay: item.replay,
+          },
+          seconds,
+        );
+        return record(
+          base,
+          'retrying',
+          log,
+          { ...details, nextAttemptAt: new Date(now() + seconds * 1000).toISOString() },
+          attemptRecord,
+        );
       }
-      return record(base, 'failed', log, { ...details, message: `gave up after ${item.attempt} attempts: ${details.message}` }, attemptRecord);
+      return record(
+        base,
+        'failed',
+        log,
+        { ...details, message: `gave up after ${item.attempt} attempts: ${details.message}` },
+        attemptRecord,
+      );
     }
     return record(base, 'failed', log, details, attemptRecord);
   }
@@ -189,14 +266,31 @@ export function createSyncService(deps: SyncDeps) {
     details: Partial<Pick<DeliveryRow, 'code' | 'message' | 'lastHttpStatus' | 'durationMs' | 'nextAttemptAt'>> = {},
     attempt?: DeliveryRow['history'][number],
   ): Promise<DeliveryRow> {
-    const row = await deps.deliveries.record({ ...base, ...details }, { status, attempt, countsAsAttempt: Boolean(attempt) });
-    const fields = { deliveryId: row.id, connectorId: row.connectorId, sourceApp: row.sourceApp, appointmentId: row.appointmentId, revision: row.revision, status, code: row.code };
+    const row = await deps.deliveries.record(
+      { ...base, ...details },
+      { status, attempt, countsAsAttempt: Boolean(attempt) },
+    );
+    const fields = {
+      deliveryId: row.id,
+      connectorId: row.connectorId,
+      sourceApp: row.sourceApp,
+      appointmentId: row.appointmentId,
+      revision: row.revision,
+      status,
+      code: row.code,
+    };
     if (status === 'failed' || status === 'no-connector') log.warn('delivery.outcome', fields);
     else log.info('delivery.outcome', fields);
     return row;
   }
 
-  function logAttempt(log: Logger, connector: StoredConnector, change: AppointmentChange, outcome: Outcome, attempt: number) {
+  function logAttempt(
+    log: Logger,
+    connector: StoredConnector,
+    change: AppointmentChange,
+    outcome: Outcome,
+    attempt: number,
+  ) {
     log.info('delivery.attempt', {
       connectorId: connector.id,
       backOffice: connector.backOffice,
@@ -212,7 +306,7 @@ export function createSyncService(deps: SyncDeps) {
   }
 
   async function recordMalformed(raw: unknown, reason: string, log: Logger, code = 'sync.malformed'): Promise<void> {
-    const text = typeof raw === 'string' ? raw : JSON.stringify(raw) ?? String(raw);
+    const text = typeof raw === 'string' ? raw : (JSON.stringify(raw) ?? String(raw));
     const stamp = new Date(now()).toISOString();
     await deps.deliveries.record(
       {
@@ -233,7 +327,10 @@ export function createSyncService(deps: SyncDeps) {
         nextAttemptAt: null,
         change: serialiseChange(text),
       },
-      { status: 'failed', attempt: { at: stamp, attempt: 0, outcome: 'permanent', status: null, code, durationMs: 0, message: reason } },
+      {
+        status: 'failed',
+        attempt: { at: stamp, attempt: 0, outcome: 'permanent', status: null, code, durationMs: 0, message: reason },
+      },
     );
     log.warn('delivery.outcome', { status: 'failed', code, reason });
   }
@@ -259,15 +356,22 @@ export function createSyncService(deps: SyncDeps) {
       } catch {
         // not JSON: recorded as text
       }
-      const change = appointmentChangeSchema.safeParse(source === 'retries' ? (value as { change?: unknown })?.change : value);
-      const connectorId = source === 'retries' ? ((value as { connectorId?: unknown })?.connectorId as string | undefined) : undefined;
+      const change = appointmentChangeSchema.safeParse(
+        source === 'retries' ? (value as { change?: unknown })?.change : value,
+      );
+      const connectorId =
+        source === 'retries' ? ((value as { connectorId?: unknown })?.connectorId as string | undefined) : undefined;
       if (change.success && (source === 'changes' || typeof connectorId === 'string')) {
-        await record(rowBase(null, change.data, connectorId ?? undefined), 'failed', log, { code: 'sync.poisoned', message: reason });
+        await record(rowBase(null, change.data, connectorId ?? undefined), 'failed', log, {
+          code: 'sync.poisoned',
+          message: reason,
+        });
         if (source === 'changes') {
           const routed = await route(change.data).catch(() => []);
           for (const connector of routed) {
             const row = await deps.deliveries.get(rowBase(connector, change.data).id);
-            if (!row || row.status === 'retrying') await record(rowBase(connector, change.data), 'failed', log, { code: 'sync.poisoned', message: reason });
+            if (!row || row.status === 'retrying')
+              await record(rowBase(connector, change.data), 'failed', log, { code: 'sync.poisoned', message: reason });
           }
         }
         return;
@@ -284,11 +388,25 @@ export function createSyncService(deps: SyncDeps) {
       const row = await deps.deliveries.get(id);
       if (!row) throw new NotFoundError(`Delivery ${id} does not exist.`);
       const change = row.change ? appointmentChangeSchema.safeParse(JSON.parse(row.change)) : undefined;
-      if (!change?.success) throw new ConflictError('This delivery cannot be replayed: its message was malformed or too large to keep.', 'not-replayable');
+      if (!change?.success)
+        throw new ConflictError(
+          'This delivery cannot be replayed: its message was malformed or too large to keep.',
+          'not-replayable',
+        );
       if (!row.connectorId) {
         await deps.queues.sendChange(change.data); // route again: a connector may exist now
       } else {
-        await deps.queues.sendWorkItem({ kind: 'delivery', connectorId: row.connectorId, change: change.data, attempt: 0, firstAttemptAt: now(), replay: true }, 0);
+        await deps.queues.sendWorkItem(
+          {
+            kind: 'delivery',
+            connectorId: row.connectorId,
+            change: change.data,
+            attempt: 0,
+            firstAttemptAt: now(),
+            replay: true,
+          },
+          0,
+        );
       }
       log.info('delivery.replay-queued', { deliveryId: id, connectorId: row.connectorId });
       return deps.deliveries.record(

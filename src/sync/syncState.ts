@@ -10,12 +10,21 @@ export type ClaimResult =
   | { kind: 'busy'; inFlight: number };
 
 export interface SyncState {
-  claim(connectorId: string, appointmentGuid: string, revision: number, options: { allowEqual: boolean }): Promise<ClaimResult>;
+  claim(
+    connectorId: string,
+    appointmentGuid: string,
+    revision: number,
+    options: { allowEqual: boolean },
+  ): Promise<ClaimResult>;
 }
 
 const statusOf = (e: unknown) => (e as { statusCode?: number }).statusCode;
 
-export function createSyncState(table: () => Promise<TableClient>, leaseMs = 120_000, now: () => number = Date.now): SyncState {
+export function createSyncState(
+  table: () => Promise<TableClient>,
+  leaseMs = 120_000,
+  now: () => number = Date.now,
+): SyncState {
   const fail = (error: unknown): never => {
     throw new DependencyError('Table storage failed on the sync state.', 'storage-unavailable', { cause: error });
   };
@@ -44,7 +53,13 @@ export function createSyncState(table: () => Promise<TableClient>, leaseMs = 120
           if (inFlight! > revision) return { kind: 'stale', lastDelivered: last };
           return { kind: 'busy', inFlight: inFlight! };
         }
-        const entity = { partitionKey: connectorId, rowKey: key, lastDelivered: last, inFlight: revision, leaseUntil: now() + leaseMs };
+        const entity = {
+          partitionKey: connectorId,
+          rowKey: key,
+          lastDelivered: last,
+          inFlight: revision,
+          leaseUntil: now() + leaseMs,
+        };
         let claimedEtag: string | undefined;
         try {
           claimedEtag = etag
