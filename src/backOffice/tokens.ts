@@ -97,6 +97,8 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
   const authorityHost = options.entraAuthorityHost.replace(/\/+$/, '');
   const viaFake = isLoopbackHttp(authorityHost);
   const clients = new Map<string, ConfidentialClientApplication>();
+  // Single flight: concurrent first deliveries share one token request instead of racing MSAL's empty cache.
+  const inFlight = new Map<ConfidentialClientApplication, Promise<string>>();
   let managed: TokenCredential | undefined;
 
   const clientFor = (tenant: string, clientId: string, clientSecret: string) => {
@@ -120,24 +122,35 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
   return {
     async clientCredentials(tenant, clientId, clientSecret, forceRefresh) {
       registerSecret(clientSecret);
-      let result: Awaited<ReturnType<ConfidentialClientApplication['acquireTokenByClientCredential']>>;
+      const client = clientFor(tenant, clientId, clientSecret);
+      const pending = inFlight.get(client);
+      if (pending && !forceRefresh) return pending;
+      const request = (async () => {
+        let result: Awaited<ReturnType<ConfidentialClientApplication['acquireTokenByClientCredential']>>;
+        try {
+          result = await client.acquireTokenByClientCredential({
+            scopes: [BUSINESS_CENTRAL_SCOPE],
+            skipCache: forceRefresh,
+          });
+        } catch (error) {
+          throw tokenErrorFrom(error);
+        }
+        // MSAL resolves a 2xx without access_token as an empty token instead of failing.
+        if (!result?.accessToken)
+          throw new TokenError({
+            kind: 'transient',
+            code: 'auth.empty-token',
+            message: 'the token service answered without an access token',
+          });
+        registerSecret(result.accessToken);
+        return result.accessToken;
+      })();
+      inFlight.set(client, request);
       try {
-        result = await clientFor(tenant, clientId, clientSecret).acquireTokenByClientCredential({
-          scopes: [BUSINESS_CENTRAL_SCOPE],
-          skipCache: forceRefresh,
-        });
-      } catch (error) {
-        throw tokenErrorFrom(error);
+        return await request;
+      } finally {
+        if (inFlight.get(client) === request) inFlight.delete(client);
       }
-      // MSAL resolves a 2xx without access_token as an empty token instead of failing.
-      if (!result?.accessToken)
-        throw new TokenError({
-          kind: 'transient',
-          code: 'auth.empty-token',
-          message: 'the token service answered without an access token',
-        });
-      registerSecret(result.accessToken);
-      return result.accessToken;
     },
     async managedIdentity() {
       if (!managed) {

@@ -24,6 +24,9 @@ export function createKeyVaultSecretStore(
   const local = config.keyVault.allowInsecure && isLoopbackUrl(config.keyVault.uri);
   const pollIntervalMs = options.pollIntervalMs ?? (local ? 50 : 2000);
   let client: SecretClient | undefined;
+  // A secret version never changes, so a version once read can be served from memory (bounded, oldest out).
+  const versions = new Map<string, string>();
+  const MAX_CACHED = 1000;
   const kv = (): SecretClient => {
     if (client) return client;
     const { SecretClient } = require('@azure/keyvault-secrets') as typeof import('@azure/keyvault-secrets');
@@ -82,9 +85,16 @@ export function createKeyVaultSecretStore(
       }
     },
     async get(ref: SecretRef) {
+      const key = `${ref.name}/${ref.version}`;
+      const cached = versions.get(key);
+      if (cached !== undefined) return cached;
       try {
         const secret = await kv().getSecret(ref.name, { version: ref.version });
         registerSecret(secret.value);
+        if (secret.value !== undefined) {
+          if (versions.size >= MAX_CACHED) versions.delete(versions.keys().next().value!);
+          versions.set(key, secret.value);
+        }
         return secret.value;
       } catch (error) {
         if (statusOf(error) === 404) return undefined;
@@ -92,6 +102,7 @@ export function createKeyVaultSecretStore(
       }
     },
     async disable(ref) {
+      versions.delete(`${ref.name}/${ref.version}`);
       try {
         await kv().updateSecretProperties(ref.name, ref.version, { enabled: false });
       } catch (error) {

@@ -144,14 +144,19 @@ export function createDeliveryLog(table: () => Promise<TableClient>, now: () => 
     get,
     async record(base, update) {
       const client = await table();
-      // Optimistic concurrency: two instances may record on one row (a redelivered message); retry on 412/409.
+      // Most rows are new: create first (one round trip); on a conflict read, merge and replace with the ETag,
+      // since two instances may record on one row (a redelivered message).
+      let current: (DeliveryRow & { etag?: string }) | undefined;
+      let tryCreate = true;
       for (let round = 0; ; round++) {
-        let current: (DeliveryRow & { etag?: string }) | undefined;
-        try {
-          const entity = await client.getEntity<Record<string, unknown>>(base.id, ROW);
-          current = { ...fromEntity(entity), etag: entity.etag };
-        } catch (error) {
-          if (statusOf(error) !== 404) fail('read a delivery', error);
+        if (!tryCreate) {
+          try {
+            const entity = await client.getEntity<Record<string, unknown>>(base.id, ROW);
+            current = { ...fromEntity(entity), etag: entity.etag };
+          } catch (error) {
+            if (statusOf(error) !== 404) fail('read a delivery', error);
+            current = undefined;
+          }
         }
         const stamp = now().toISOString();
         const history = [...(current?.history ?? [])];
@@ -175,7 +180,8 @@ export function createDeliveryLog(table: () => Promise<TableClient>, now: () => 
           else await client.createEntity(toEntity(row));
           return row;
         } catch (error) {
-          if ((statusOf(error) === 412 || statusOf(error) === 409) && round < 10) continue;
+          tryCreate = false;
+          if ((statusOf(error) === 412 || statusOf(error) === 409 || statusOf(error) === 404) && round < 10) continue;
           return fail('write a delivery', error);
         }
       }

@@ -32,20 +32,29 @@ export function createSyncState(
     async claim(connectorId, appointmentGuid, revision, { allowEqual }) {
       const client = await table();
       const key = appointmentGuid.toLowerCase();
+      // Most appointments are new to a connector: try to create the state row first (one round trip).
+      let known: Record<string, unknown> | undefined;
+      let tryCreate = true;
       for (let round = 0; round < 20; round++) {
         let etag: string | undefined;
         let last = -1;
         let inFlight: number | null = null;
         let leaseUntil = 0;
-        try {
-          const e = await client.getEntity<Record<string, unknown>>(connectorId, key);
-          etag = e.etag;
-          last = Number(e.lastDelivered ?? -1);
-          inFlight = e.inFlight === undefined || e.inFlight === null ? null : Number(e.inFlight);
-          leaseUntil = Number(e.leaseUntil ?? 0);
-        } catch (error) {
-          if (statusOf(error) !== 404) fail(error);
+        if (!tryCreate) {
+          try {
+            known = await client.getEntity<Record<string, unknown>>(connectorId, key);
+          } catch (error) {
+            if (statusOf(error) !== 404) fail(error);
+            known = undefined;
+          }
         }
+        if (known) {
+          etag = String(known.etag);
+          last = Number(known.lastDelivered ?? -1);
+          inFlight = known.inFlight === undefined || known.inFlight === null ? null : Number(known.inFlight);
+          leaseUntil = Number(known.leaseUntil ?? 0);
+        }
+        tryCreate = false;
         if (revision < last || (revision === last && !allowEqual)) return { kind: 'stale', lastDelivered: last };
         const held = inFlight !== null && leaseUntil > now();
         if (held && inFlight !== revision) {
@@ -72,28 +81,27 @@ export function createSyncState(
         return {
           kind: 'claimed',
           async release(delivered) {
-            let tag = claimedEtag;
+            // Usually nobody touched the row since the claim: write with that ETag, re-read only on a conflict.
+            let current: Record<string, unknown> = { ...entity, etag: claimedEtag };
             for (let r = 0; r < 20; r++) {
+              const lastNow = Number(current.lastDelivered ?? -1);
+              const stillOurs = Number(current.inFlight) === revision;
               try {
-                const current = await client.getEntity<Record<string, unknown>>(connectorId, key);
-                tag = current.etag;
-                const lastNow = Number(current.lastDelivered ?? -1);
-                const stillOurs = Number(current.inFlight) === revision;
                 await client.updateEntity(
                   {
                     partitionKey: connectorId,
                     rowKey: key,
                     lastDelivered: delivered ? Math.max(lastNow, revision) : lastNow,
-                    inFlight: stillOurs ? null : current.inFlight,
-                    leaseUntil: stillOurs ? 0 : current.leaseUntil,
+                    inFlight: stillOurs ? null : (current.inFlight as number | null),
+                    leaseUntil: stillOurs ? 0 : (current.leaseUntil as number),
                   },
                   'Replace',
-                  { etag: tag },
+                  { etag: String(current.etag) },
                 );
                 return;
               } catch (error) {
-                if (statusOf(error) === 412) continue;
-                fail(error);
+                if (statusOf(error) !== 412) fail(error);
+                current = await client.getEntity<Record<string, unknown>>(connectorId, key);
               }
             }
           },
