@@ -48,9 +48,19 @@ const RESERVED_FOR_FUTURE = '=,!@|';
 
 // ---- encoding ----------------------------------------------------------------------------------------
 
-const UNRESERVED = /^[A-Za-z0-9\-._~]*$/;
-const UNRESERVED_OR_RESERVED = /^[A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=]*$/;
-const PCT_TRIPLET = /%[0-9A-Fa-f]{2}/g;
+// Per ASCII code: the character itself when it may stay, else its %XX triplet. Table-driven single pass,
+// returning the input untouched when nothing needs encoding (the common case).
+const HEX = '0123456789ABCDEF';
+const triplet = (c: number) => `%${HEX[c >> 4]}${HEX[c & 15]}`;
+const UNRESERVED_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~';
+const RESERVED_CHARS = ":/?#[]@!$&'()*+,;=";
+const unreservedTable: string[] = [];
+const reservedTable: string[] = [];
+for (let c = 0; c < 128; c++) {
+  const ch = String.fromCharCode(c);
+  unreservedTable[c] = UNRESERVED_CHARS.includes(ch) ? ch : triplet(c);
+  reservedTable[c] = UNRESERVED_CHARS.includes(ch) || RESERVED_CHARS.includes(ch) ? ch : triplet(c);
+}
 
 function utf8Escape(text: string): string {
   try {
@@ -60,35 +70,41 @@ function utf8Escape(text: string): string {
   }
 }
 
-/** Only unreserved characters stay; everything else is %-encoded as UTF-8 (including !'()*). */
-function encodeUnreserved(text: string): string {
-  if (UNRESERVED.test(text)) return text;
-  return utf8Escape(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-}
+const isHexCode = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
 
-/** Unreserved and reserved characters and existing %XX triplets stay; everything else is %-encoded. */
-function encodeReserved(text: string): string {
-  if (UNRESERVED_OR_RESERVED.test(text) && !text.includes('%')) return text;
-  let out = '';
-  let last = 0;
-  for (const match of text.matchAll(PCT_TRIPLET)) {
-    out += encodeReservedChunk(text.slice(last, match.index)) + match[0];
-    last = match.index + 3;
+function encodeWith(table: string[], keepTriplets: boolean, text: string): string {
+  const length = text.length;
+  let i = 0;
+  // Fast path: scan while every character may stay as it is.
+  for (; i < length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 128 || table[c]!.length !== 1) break;
   }
-  return out + encodeReservedChunk(text.slice(last));
-}
-
-function encodeReservedChunk(text: string): string {
-  if (UNRESERVED_OR_RESERVED.test(text)) return text;
-  let out = '';
-  for (const ch of text) out += UNRESERVED_OR_RESERVED.test(ch) ? ch : utf8Escape(ch);
+  if (i === length) return text;
+  let out = text.slice(0, i);
+  for (; i < length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 128) {
+      if (keepTriplets && c === 37 && isHexCode(text.charCodeAt(i + 1)) && isHexCode(text.charCodeAt(i + 2))) {
+        out += text.slice(i, i + 3);
+        i += 2;
+      } else out += table[c];
+      continue;
+    }
+    const pair = c >= 0xd800 && c <= 0xdbff && i + 1 < length;
+    out += utf8Escape(text.slice(i, pair ? i + 2 : i + 1));
+    if (pair) i++;
+  }
   return out;
 }
 
+/** Only unreserved characters stay; everything else is %-encoded as UTF-8 (including !'()*). */
+const encodeUnreserved = (text: string) => encodeWith(unreservedTable, false, text);
+/** Unreserved and reserved characters and existing %XX triplets stay; everything else is %-encoded. */
+const encodeReserved = (text: string) => encodeWith(reservedTable, true, text);
+
 /** Literal text of a template (RFC 6570 section 3.1): characters a URI may hold are copied, others encoded. */
-function encodeLiteral(text: string): string {
-  return encodeReserved(text);
-}
+const encodeLiteral = encodeReserved;
 
 // ---- values ------------------------------------------------------------------------------------------
 
@@ -154,7 +170,8 @@ function parseExpression(body: string, at: number): { op: Operator; specs: VarSp
       if (explode) throw new UriTemplateError('A variable cannot have both a prefix and an explode modifier', position);
       name = raw.slice(0, colon);
       const digits = raw.slice(colon + 1);
-      if (!/^[1-9][0-9]{0,3}$/.test(digits)) throw new UriTemplateError('A prefix length must be 1 to 9999', position + colon + 1);
+      if (!/^[1-9][0-9]{0,3}$/.test(digits))
+        throw new UriTemplateError('A prefix length must be 1 to 9999', position + colon + 1);
       maxLength = Number(digits);
     }
     if (!VARNAME.test(name)) throw new UriTemplateError(`"${raw}" is not a valid variable name`, position);
@@ -167,6 +184,10 @@ type Part = string | ((variables: TemplateVariables) => string);
 
 function expandSpec(op: Operator, spec: VarSpec, value: TemplateValue): string | undefined {
   const encode = op.reserved ? encodeReserved : encodeUnreserved;
+  if (typeof value === 'string' && !spec.maxLength) {
+    if (!op.named) return encode(value);
+    return value === '' ? spec.name + op.ifEmpty : `${spec.name}=${encode(value)}`;
+  }
   if (value === undefined || value === null) return undefined;
   if (isScalar(value)) {
     let text = scalarText(value, spec.name);
@@ -174,21 +195,32 @@ function expandSpec(op: Operator, spec: VarSpec, value: TemplateValue): string |
     if (!op.named) return encode(text);
     return text === '' ? spec.name + op.ifEmpty : `${spec.name}=${encode(text)}`;
   }
-  if (spec.maxLength) throw new UriTemplateError(`Variable "${spec.name}" is a list or map: a prefix applies only to text`, -1);
+  if (spec.maxLength)
+    throw new UriTemplateError(`Variable "${spec.name}" is a list or map: a prefix applies only to text`, -1);
   if (Array.isArray(value)) {
     if (value.length === 0) return undefined;
     const items = value.map((item) => {
-      if (!isScalar(item)) throw new UriTemplateError(`Variable "${spec.name}" holds a nested object or list; only flat values can be expanded`, -1);
+      if (!isScalar(item))
+        throw new UriTemplateError(
+          `Variable "${spec.name}" holds a nested object or list; only flat values can be expanded`,
+          -1,
+        );
       return encode(scalarText(item, spec.name));
     });
     if (!spec.explode) return op.named ? `${spec.name}=${items.join(',')}` : items.join(',');
-    return op.named ? items.map((item) => (item === '' ? spec.name + op.ifEmpty : `${spec.name}=${item}`)).join(op.sep) : items.join(op.sep);
+    return op.named
+      ? items.map((item) => (item === '' ? spec.name + op.ifEmpty : `${spec.name}=${item}`)).join(op.sep)
+      : items.join(op.sep);
   }
   if (typeof value === 'object') {
     const entries = Object.entries(value).filter((e): e is [string, Scalar] => e[1] !== undefined && e[1] !== null);
     if (entries.length === 0) return undefined;
     const pairs = entries.map(([k, v]) => {
-      if (!isScalar(v)) throw new UriTemplateError(`Variable "${spec.name}" holds a nested object or list; only flat values can be expanded`, -1);
+      if (!isScalar(v))
+        throw new UriTemplateError(
+          `Variable "${spec.name}" holds a nested object or list; only flat values can be expanded`,
+          -1,
+        );
       return [encode(k), encode(scalarText(v, spec.name))] as const;
     });
     if (!spec.explode) {
@@ -228,7 +260,10 @@ function compileToken(token: string): (variables: TemplateVariables) => string {
     if (value === undefined || value === null) return '';
     if (Array.isArray(value)) return encodeUnreserved(value.map((v) => scalarText(v, token)).join('|'));
     if (isScalar(value)) return encodeUnreserved(scalarText(value, token));
-    throw new UriTemplateError(`Placeholder #${token}# refers to a map; only text and lists can fill a placeholder`, -1);
+    throw new UriTemplateError(
+      `Placeholder #${token}# refers to a map; only text and lists can fill a placeholder`,
+      -1,
+    );
   };
 }
 
@@ -256,7 +291,8 @@ export function compileUriTemplate(template: string): CompiledUriTemplate {
     if (ch === '{') {
       const end = template.indexOf('}', i + 1);
       const nextOpen = template.indexOf('{', i + 1);
-      if (end < 0 || (nextOpen >= 0 && nextOpen < end)) throw new UriTemplateError('An expression is not closed with "}"', i);
+      if (end < 0 || (nextOpen >= 0 && nextOpen < end))
+        throw new UriTemplateError('An expression is not closed with "}"', i);
       flush();
       const { op, specs } = parseExpression(template.slice(i + 1, end), i);
       for (const spec of specs) if (!variables.includes(spec.name)) variables.push(spec.name);

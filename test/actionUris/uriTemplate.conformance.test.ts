@@ -13,7 +13,12 @@ type Group = { variables: TemplateVariables; testcases: Array<[string, string | 
 const cases = files.flatMap((file) => {
   const groups = JSON.parse(readFileSync(join(suiteDir, file), 'utf8')) as Record<string, Group>;
   return Object.entries(groups).flatMap(([group, { variables, testcases }]) =>
-    testcases.map(([template, expected], i) => ({ name: `${file} / ${group} #${i + 1}: ${template}`, template, expected, variables })),
+    testcases.map(([template, expected], i) => ({
+      name: `${file} / ${group} #${i + 1}: ${template}`,
+      template,
+      expected,
+      variables,
+    })),
   );
 });
 

