@@ -1,5 +1,7 @@
 // The composition root: the one place that wires real adapters. Everything is built on first use,
 // so a cold start pays only for what the first invocation needs.
+import { type ActionUriService, createActionUriService } from './actionUris/actionUriService';
+import { createActionUriStore } from './actionUris/actionUriStore';
 import { type BackOfficeClient, createBackOfficeClient, type Diagnosis } from './backOffice/backOfficeClient';
 import { createConnectionTester } from './backOffice/connectionTest';
 import { createOutboundHttp } from './backOffice/outboundHttp';
@@ -34,6 +36,7 @@ export interface Services {
   backOffice: BackOfficeClient;
   testConnection(id: string, log: Logger): Promise<Diagnosis>;
   sync: SyncService;
+  actionUris: ActionUriService;
   checkDependencies(): Promise<HealthCheck[]>;
 }
 
@@ -82,6 +85,10 @@ export function createServices(config: AppConfig, overrides: ServiceOverrides = 
     connectors,
     backOffice,
     testConnection: createConnectionTester({ store: connectorStore, secrets: secretStore, backOffice }),
+    actionUris: createActionUriService({
+      store: createActionUriStore(() => storage.table(tableNames.actionUris)),
+      allowedSchemes: config.actionUriSchemes,
+    }),
     sync: createSyncService({
       connectorsOf: cachedBySourceApp((app) => connectorStore.listBySourceApp(app), config.sync.connectorCacheMs),
       connectorById: async (id) => (await connectorStore.get(id))?.connector,

@@ -5,15 +5,16 @@ import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/fu
 import type { z } from 'zod';
 import {
   type AppError,
-  type FieldError,
   isAppError,
   MalformedJsonError,
   PayloadTooLargeError,
   UnsupportedMediaTypeError,
-  ValidationError,
 } from '../platform/errors';
 import { createLogger, invocationSink, type Logger, traceIdOf } from '../platform/logging';
 import { problemContentType, problemForUnknown } from '../platform/problem';
+import { parseWith } from '../platform/validation';
+
+export { fieldErrors, parseWith } from '../platform/validation';
 
 export interface HttpCall {
   request: HttpRequest;
@@ -70,30 +71,6 @@ export const json = (status: number, body: unknown, headers: Record<string, stri
   headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
   body: JSON.stringify(body),
 });
-
-/** zod issues as problem field errors: a path and a message, never the rejected value. */
-export function fieldErrors(error: z.ZodError, prefix: string[] = []): FieldError[] {
-  return error.issues.map((issue) => {
-    const path = [...prefix, ...issue.path.map(String)];
-    const unrecognized = issue.code === 'unrecognized_keys' ? (issue as { keys: string[] }).keys : undefined;
-    return {
-      path: unrecognized ? [...path, unrecognized[0]].join('.') : path.join('.'),
-      message: unrecognized ? `unknown property (${unrecognized.join(', ')}); remove it` : issue.message,
-      code: issue.code,
-    };
-  });
-}
-
-export function parseWith<S extends z.ZodType>(
-  schema: S,
-  value: unknown,
-  what: string,
-  prefix: string[] = [],
-): z.output<S> {
-  const result = schema.safeParse(value);
-  if (!result.success) throw new ValidationError(`The ${what} is not valid.`, fieldErrors(result.error, prefix));
-  return result.data;
-}
 
 export const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
 

@@ -7,6 +7,7 @@ const modules = {
   system: () => import('./system.js'),
   connectors: () => import('./connectors.js'),
   sync: () => import('./sync.js'),
+  actionUris: () => import('./actionUris.js'),
 };
 export type ModuleName = keyof typeof modules;
 export const loadModule = (name: ModuleName) => modules[name]();
@@ -39,6 +40,12 @@ export const routeTable: RouteEntry[] = [
   fn('replaceConnector', ['PUT'], 'connectors/{id}', 'connectors'),
   fn('deleteConnector', ['DELETE'], 'connectors/{id}', 'connectors'),
   fn('testConnector', ['POST'], 'connectors/{id}/test', 'connectors'),
+  fn('createActionUri', ['POST'], 'action-uris', 'actionUris'),
+  fn('listActionUris', ['GET'], 'action-uris', 'actionUris'),
+  fn('renderActionUris', ['POST'], 'action-uris/render', 'actionUris'),
+  fn('getActionUri', ['GET'], 'action-uris/{id}', 'actionUris'),
+  fn('replaceActionUri', ['PUT'], 'action-uris/{id}', 'actionUris'),
+  fn('deleteActionUri', ['DELETE'], 'action-uris/{id}', 'actionUris'),
   fn('postAppointments', ['POST'], 'appointments', 'sync'),
   fn('listDeliveries', ['GET'], 'deliveries', 'sync'),
   fn('getDelivery', ['GET'], 'deliveries/{id}', 'sync'),

@@ -42,6 +42,13 @@ export const configSchema = z.object({
       .default('5,30,120,600,1800,3600')
       .transform((s) => s.split(',').map((n) => Math.round(Number(n) * 1000))),
   ),
+  ACTION_URI_SCHEMES: optionalText.pipe(
+    z
+      .string()
+      .regex(/^[a-z][a-z0-9+.-]*(,[a-z][a-z0-9+.-]*)*$/i, 'must be a comma-separated list of URI schemes')
+      .default('https,http,dynamicsnav,ms-dynamics,mailto,tel')
+      .transform((s) => s.split(',').map((x) => x.trim().toLowerCase())),
+  ),
   SYNC_RETRY_HORIZON_HOURS: numberSetting(
     z
       .number()
@@ -64,6 +71,7 @@ export interface AppConfig {
   entraAuthorityHost: string;
   backOfficeAllowLoopback: boolean;
   queues: { appointments: string; appointmentRetries: string };
+  actionUriSchemes: string[];
   sync: {
     retryDelaysMs: number[];
     retryHorizonMs: number;
@@ -131,6 +139,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     entraAuthorityHost: c.ENTRA_AUTHORITY_HOST.replace(/\/+$/, ''),
     backOfficeAllowLoopback: c.BACKOFFICE_ALLOW_LOOPBACK,
     queues: { appointments: c.APPOINTMENTS_QUEUE, appointmentRetries: c.APPOINTMENT_RETRIES_QUEUE },
+    actionUriSchemes: c.ACTION_URI_SCHEMES,
     sync: {
       retryDelaysMs: c.SYNC_RETRY_DELAYS_SECONDS,
       retryHorizonMs: c.SYNC_RETRY_HORIZON_HOURS * 3_600_000,

@@ -1,0 +1,27 @@
+// zod at the boundaries: issues become problem field errors (a path and a message, never the value).
+import type { z } from 'zod';
+import { type FieldError, ValidationError } from './errors';
+
+/** zod issues as problem field errors: a path and a message, never the rejected value. */
+export function fieldErrors(error: z.ZodError, prefix: string[] = []): FieldError[] {
+  return error.issues.map((issue) => {
+    const path = [...prefix, ...issue.path.map(String)];
+    const unrecognized = issue.code === 'unrecognized_keys' ? (issue as { keys: string[] }).keys : undefined;
+    return {
+      path: unrecognized ? [...path, unrecognized[0]].join('.') : path.join('.'),
+      message: unrecognized ? `unknown property (${unrecognized.join(', ')}); remove it` : issue.message,
+      code: issue.code,
+    };
+  });
+}
+
+export function parseWith<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  what: string,
+  prefix: string[] = [],
+): z.output<S> {
+  const result = schema.safeParse(value);
+  if (!result.success) throw new ValidationError(`The ${what} is not valid.`, fieldErrors(result.error, prefix));
+  return result.data;
+}
