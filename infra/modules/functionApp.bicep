@@ -1,0 +1,95 @@
+// The Flex Consumption (FC1) function app on Linux: identity-based storage and deployment, https only,
+// TLS 1.2+, FTP and basic publishing off. The runtime comes from functionAppConfig (no classic settings).
+param name string
+param location string
+param tags object
+param identityId string
+param identityClientId string
+param storageBlobEndpoint string
+param storageQueueEndpoint string
+param storageTableEndpoint string
+param deploymentContainerName string
+param keyVaultUri string
+param appInsightsConnectionString string
+param appointmentsQueue string
+param appointmentRetriesQueue string
+@allowed(['20', '22'])
+param nodeVersion string
+@minValue(40)
+@maxValue(1000)
+param maximumInstanceCount int
+@allowed([512, 2048, 4096])
+param instanceMemoryMB int
+
+resource plan 'Microsoft.Web/serverfarms@2025-03-01' = {
+  name: 'plan-${name}'
+  location: location
+  tags: tags
+  kind: 'functionapp'
+  sku: { name: 'FC1', tier: 'FlexConsumption' }
+  properties: { reserved: true }
+}
+
+resource site 'Microsoft.Web/sites@2025-03-01' = {
+  name: name
+  location: location
+  tags: union(tags, { 'azd-service-name': 'api' })
+  kind: 'functionapp,linux'
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: { '${identityId}': {} }
+  }
+  properties: {
+    serverFarmId: plan.id
+    httpsOnly: true
+    keyVaultReferenceIdentity: identityId
+    siteConfig: {
+      minTlsVersion: '1.2'
+      ftpsState: 'Disabled'
+      http20Enabled: true
+    }
+    functionAppConfig: {
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: '${storageBlobEndpoint}${deploymentContainerName}'
+          authentication: { type: 'UserAssignedIdentity', userAssignedIdentityResourceId: identityId }
+        }
+      }
+      scaleAndConcurrency: { maximumInstanceCount: maximumInstanceCount, instanceMemoryMB: instanceMemoryMB }
+      runtime: { name: 'node', version: nodeVersion }
+    }
+  }
+
+  resource settings 'config' = {
+    name: 'appsettings'
+    properties: {
+      AzureWebJobsStorage__credential: 'managedidentity'
+      AzureWebJobsStorage__clientId: identityClientId
+      AzureWebJobsStorage__blobServiceUri: storageBlobEndpoint
+      AzureWebJobsStorage__queueServiceUri: storageQueueEndpoint
+      AzureWebJobsStorage__tableServiceUri: storageTableEndpoint
+      APPLICATIONINSIGHTS_CONNECTION_STRING: appInsightsConnectionString
+      APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
+      AZURE_CLIENT_ID: identityClientId
+      KEY_VAULT_URI: keyVaultUri
+      APPOINTMENTS_QUEUE: appointmentsQueue
+      APPOINTMENT_RETRIES_QUEUE: appointmentRetriesQueue
+      POISON_SWEEP_SCHEDULE: '0 */1 * * * *'
+      BACKOFFICE_ALLOW_LOOPBACK: 'false'
+    }
+  }
+
+  resource ftp 'basicPublishingCredentialsPolicies' = {
+    name: 'ftp'
+    properties: { allow: false }
+  }
+
+  resource scm 'basicPublishingCredentialsPolicies' = {
+    name: 'scm'
+    properties: { allow: false }
+  }
+}
+
+output name string = site.name
+output defaultHostName string = site.properties.defaultHostName
