@@ -5,7 +5,8 @@
 // The record is the truth and carries the ETag; the route copy is what the sync and lists read.
 import type { TableClient, TableEntityResult } from '@azure/data-tables';
 import { odata } from '@azure/data-tables';
-import { DependencyError, NotFoundError, PreconditionFailedError, ValidationError } from '../platform/errors';
+import { DependencyError, NotFoundError, PreconditionFailedError } from '../platform/errors';
+import { type Page, readPage } from '../platform/tablePage';
 import type { AuthType, BackOffice, Connector, DatabaseAction } from './model';
 import { normaliseSourceApp } from './model';
 
@@ -16,10 +17,7 @@ export interface StoredConnector extends Connector {
   revision: number;
 }
 
-export interface Page<T> {
-  items: T[];
-  continuationToken: string | null;
-}
+export type { Page } from '../platform/tablePage';
 
 export interface ConnectorStore {
   get(id: string): Promise<{ connector: StoredConnector; etag: string } | undefined>;
@@ -192,29 +190,7 @@ export function createConnectorStore(table: () => Promise<TableClient>): Connect
         ? odata`PartitionKey eq ${routePartition(filter.sourceApp)}`
         : odata`PartitionKey ge ${ROUTE_PREFIX} and PartitionKey lt ${'app;'}`;
       const query = filter.backOffice ? `${partition} and ${odata`backOffice eq ${filter.backOffice}`}` : partition;
-      try {
-        const iterator = client
-          .listEntities<Record<string, unknown>>({ queryOptions: { filter: query } })
-          .byPage({ maxPageSize: page.size, continuationToken: page.token });
-        const result = await iterator.next();
-        const entities = result.done ? [] : result.value;
-        return {
-          items: entities.map(fromEntity),
-          continuationToken: (entities as { continuationToken?: string }).continuationToken ?? null,
-        };
-      } catch (error) {
-        // A token that is not one of ours fails to decode in the SDK, or is refused by the service with 400.
-        if (page.token && (statusOf(error) === undefined || statusOf(error) === 400)) {
-          throw new ValidationError('The continuation token is not valid.', [
-            {
-              path: 'query.continuationToken',
-              code: 'invalid',
-              message: 'must be a token returned by a previous page, unchanged',
-            },
-          ]);
-        }
-        return storageFailure('list connectors', error);
-      }
+      return readPage(client, query, page, fromEntity, 'connectors');
     },
   };
 }

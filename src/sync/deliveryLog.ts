@@ -3,8 +3,9 @@
 // are keyed by the message. Every attempt is appended to a bounded history.
 import type { TableClient } from '@azure/data-tables';
 import { odata } from '@azure/data-tables';
-import { DependencyError, ValidationError } from '../platform/errors';
+import { DependencyError } from '../platform/errors';
 import { redactAndTruncate } from '../platform/redact';
+import { type Page, readPage } from '../platform/tablePage';
 
 export const deliveryStatuses = [
   'delivered',
@@ -117,10 +118,7 @@ export interface DeliveryLog {
     base: Omit<DeliveryRow, 'createdAt' | 'updatedAt' | 'history' | 'attempts' | 'status'>,
     update: { status: DeliveryStatus; attempt?: AttemptRecord; countsAsAttempt?: boolean },
   ): Promise<DeliveryRow>;
-  list(
-    filter: DeliveryFilter,
-    page: { size: number; token?: string },
-  ): Promise<{ items: DeliveryRow[]; continuationToken: string | null }>;
+  list(filter: DeliveryFilter, page: { size: number; token?: string }): Promise<Page<DeliveryRow>>;
 }
 
 export function serialiseChange(change: unknown): string | null {
@@ -195,28 +193,7 @@ export function createDeliveryLog(table: () => Promise<TableClient>, now: () => 
       if (filter.appointmentId !== undefined) clauses.push(`appointmentId eq ${filter.appointmentId}.0`);
       if (filter.from) clauses.push(odata`updatedAt ge ${filter.from.toISOString()}`);
       if (filter.to) clauses.push(odata`updatedAt lt ${filter.to.toISOString()}`);
-      try {
-        const result = await client
-          .listEntities<Record<string, unknown>>({ queryOptions: { filter: clauses.join(' and ') } })
-          .byPage({ maxPageSize: page.size, continuationToken: page.token })
-          .next();
-        const entities = result.done ? [] : result.value;
-        return {
-          items: entities.map(fromEntity),
-          continuationToken: (entities as { continuationToken?: string }).continuationToken ?? null,
-        };
-      } catch (error) {
-        if (page.token && (statusOf(error) === undefined || statusOf(error) === 400)) {
-          throw new ValidationError('The continuation token is not valid.', [
-            {
-              path: 'query.continuationToken',
-              code: 'invalid',
-              message: 'must be a token returned by a previous page, unchanged',
-            },
-          ]);
-        }
-        return fail('list deliveries', error);
-      }
+      return readPage(client, clauses.join(' and '), page, fromEntity, 'deliveries');
     },
   };
 }

@@ -8,12 +8,11 @@ import { buildPushBody, deliveryId } from '../../src/backOffice/pushBody';
 import { createTokenService } from '../../src/backOffice/tokens';
 import { freePort } from '../../src/local/ports';
 import { BusinessCentralFake } from '../fakes/businessCentralFake';
+import { CLIENT, TENANT } from '../fakes/demoTenant';
 import { EntraFake } from '../fakes/entraFake';
 import { HttpFake } from '../fakes/httpFake';
 import { sampleChange } from '../support/changes';
 
-const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
-const CLIENT = '11111111-2222-3333-4444-555555555555';
 const SECRET = 'bc-client-secret-value-9f8e7d';
 const ACCESS_KEY = 'WebServiceAccessKey0123456789abcdefghijklmnop';
 

@@ -5,10 +5,10 @@ import { type ConnectorTarget, createBackOfficeClient } from '../../src/backOffi
 import { createOutboundHttp } from '../../src/backOffice/outboundHttp';
 import { createTokenService } from '../../src/backOffice/tokens';
 import { BusinessCentralFake } from '../fakes/businessCentralFake';
+import { TENANT } from '../fakes/demoTenant';
 import { decodeJwt, EntraFake } from '../fakes/entraFake';
 import { sampleChange } from '../support/changes';
 
-const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
 let entra: EntraFake;
 let bc: BusinessCentralFake;
 

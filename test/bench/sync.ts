@@ -4,34 +4,15 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { BusinessCentralFake } from '../fakes/businessCentralFake';
+import { CLIENT, TENANT } from '../fakes/demoTenant';
 import { EntraFake } from '../fakes/entraFake';
+import { changeMessage } from '../support/changes';
 import { startBenchEnvironment } from './connectors';
 import { printTable } from './report';
 
 const CHANGES = Number(process.env.BENCH_SYNC_CHANGES ?? 2000);
 const LATENCY_MS = 20;
-const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
-const CLIENT = '11111111-2222-3333-4444-555555555555';
 const SECRET = 'bench-secret';
-
-function change(sourceApp: string) {
-  return {
-    schemaVersion: 1,
-    messageId: randomUUID(),
-    databaseAction: 'I',
-    revision: 1,
-    occurredAt: new Date().toISOString(),
-    appointment: {
-      appointmentId: 1,
-      appointmentGuid: randomUUID(),
-      sourceApp,
-      jobNo: 'J',
-      taskNo: 'T',
-      start: '2026-11-30T08:00:00Z',
-      end: '2026-11-30T09:00:00Z',
-    },
-  };
-}
 
 async function naiveBaseline(
   entra: EntraFake,
@@ -120,7 +101,7 @@ export async function benchSync(root: string): Promise<void> {
     for (let i = 0; i < CHANGES; i += 100) {
       const res = await api(
         '/api/appointments',
-        Array.from({ length: Math.min(100, CHANGES - i) }, () => change(sourceApp)),
+        Array.from({ length: Math.min(100, CHANGES - i) }, () => changeMessage(sourceApp)),
       );
       if (res.status !== 202) throw new Error(`enqueue failed: ${res.status}`);
     }

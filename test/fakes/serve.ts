@@ -1,11 +1,12 @@
 // `npm run fakes`: the Entra and Business Central fakes on fixed loopback ports, for trying the app by hand.
 // Start the app with ENTRA_AUTHORITY_HOST pointing here (the command is printed below).
 import { BusinessCentralFake } from './businessCentralFake';
+import { CLIENT, TENANT } from './demoTenant';
 import { EntraFake } from './entraFake';
 
 export const demo = {
-  tenant: '72f988bf-86f1-41af-91ab-2d7cd011db47',
-  clientId: '11111111-2222-3333-4444-555555555555',
+  tenant: TENANT,
+  clientId: CLIENT,
   clientSecret: 'demo-client-secret',
   user: 'SVC-DIME',
   accessKey: 'demo-web-service-access-key',

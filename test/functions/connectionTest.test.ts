@@ -1,11 +1,10 @@
 // POST /api/connectors/{id}/test through the host, with the Entra and Business Central fakes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BusinessCentralFake } from '../fakes/businessCentralFake';
+import { CLIENT, TENANT } from '../fakes/demoTenant';
 import { EntraFake } from '../fakes/entraFake';
 import { jsonOf, startTestApp, type TestApp } from '../support/testApp';
 
-const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
-const CLIENT = '11111111-2222-3333-4444-555555555555';
 const SECRET = 'e2e-client-secret-value-3c2b1a';
 const KEY = 'e2e-access-key-0123456789abcdef';
 

@@ -3,13 +3,12 @@ import { randomBytes } from 'node:crypto';
 import { TableClient } from '@azure/data-tables';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tableNames } from '../../src/platform/resourceNames';
+import { CLIENT, TENANT } from '../fakes/demoTenant';
 import { startTestApp, type TestApp } from '../support/testApp';
 
 let app: TestApp;
 const responses: string[] = [];
 const secrets: string[] = [];
-const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
-const CLIENT = '11111111-2222-3333-4444-555555555555';
 
 const secret = (label: string) => {
   const value = `${label}-${randomBytes(12).toString('hex')}`;

@@ -4,12 +4,12 @@ import { QueueClient } from '@azure/storage-queue';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { deliveryId } from '../../src/backOffice/pushBody';
 import { BusinessCentralFake } from '../fakes/businessCentralFake';
+import { CLIENT, TENANT } from '../fakes/demoTenant';
 import { EntraFake } from '../fakes/entraFake';
+import { changeMessage } from '../support/changes';
 import { eventually } from '../support/eventually';
 import { jsonOf, startTestApp, type TestApp } from '../support/testApp';
 
-const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
-const CLIENT = '11111111-2222-3333-4444-555555555555';
 const SECRET = 'sync-client-secret-4f3e2d';
 const KEY = 'sync-access-key-abcdef0123';
 
@@ -68,26 +68,17 @@ async function connector(
 
 function change(
   sourceApp: string,
-  overrides: { revision?: number; guid?: string; action?: 'I' | 'U' | 'D'; sourceType?: string | null } = {},
+  o: { revision?: number; guid?: string; action?: 'I' | 'U' | 'D'; sourceType?: string | null } = {},
 ) {
-  return {
-    schemaVersion: 1,
-    messageId: randomUUID(),
-    databaseAction: overrides.action ?? 'I',
-    revision: overrides.revision ?? 1,
-    occurredAt: '2026-11-28T09:00:00Z',
+  return changeMessage(sourceApp, {
+    revision: o.revision,
+    databaseAction: o.action,
     appointment: {
       appointmentId: 4_000_000_000 + Math.floor(Math.random() * 1000),
-      appointmentGuid: overrides.guid ?? randomUUID(),
-      sourceApp,
-      sourceType: overrides.sourceType === undefined ? 'SERVICE' : overrides.sourceType,
-      jobNo: 'SO-1001',
-      taskNo: '10000',
-      resourceNos: ['R-01'],
-      start: '2026-11-30T08:00:00Z',
-      end: '2026-11-30T12:00:00Z',
+      ...(o.guid ? { appointmentGuid: o.guid } : {}),
+      ...(o.sourceType !== undefined ? { sourceType: o.sourceType } : {}),
     },
-  };
+  });
 }
 
 async function post(body: unknown) {
