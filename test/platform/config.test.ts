@@ -68,3 +68,14 @@ describe('loadConfig', () => {
     ).toBe(true);
   });
 });
+
+describe('the README', () => {
+  it('documents every setting the app reads', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { configSchema } = await import('../../src/platform/config');
+    const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
+    const missing = Object.keys(configSchema.shape).filter((name) => !readme.includes(`\`${name.replace(/__.*/, '')}`));
+    expect(missing).toEqual([]);
+  });
+});
