@@ -1,16 +1,15 @@
 // Appointment sync use cases. A change from the queue is routed to every connector of its source app and
 // delivered to each; a transient failure becomes a delayed work item for that connector only; ordering and
 // idempotency come from the sync state (claim per connector and appointment) and the deterministic body id.
-import { createHash } from 'node:crypto';
 import type { BackOfficeClient } from '../backOffice/backOfficeClient';
 import type { Outcome } from '../backOffice/outcome';
-import { deliveryId } from '../backOffice/pushBody';
 import type { StoredConnector } from '../connectors/connectorStore';
 import { resolveTarget, SecretMissingError } from '../connectors/connectorTarget';
 import { ConflictError, NotFoundError } from '../platform/errors';
 import type { Logger } from '../platform/logging';
 import type { SecretStore } from '../secrets/secretStore';
-import { type DeliveryLog, type DeliveryRow, type DeliveryStatus, serialiseChange } from './deliveryLog';
+import type { DeliveryLog, DeliveryRow } from './deliveryLog';
+import { createDeliveryRecorder, type RowBase } from './deliveryRecorder';
 import type { KeyedLimiter } from './limiter';
 import { type AppointmentChange, appointmentChangeSchema } from './message';
 import { MAX_QUEUE_DELAY_SECONDS, nextRetryDelay, type RetryPolicy } from './retryPolicy';
@@ -38,14 +37,6 @@ export interface SyncDeps {
 /** Wait before re-checking when an older revision of the same appointment is still in flight. */
 const ORDERING_WAIT_SECONDS = 2;
 
-/** A stable row id for rows without a connector: equal input, equal id (redelivery updates the same row). */
-const rowIdFor = (kind: string, text: string) =>
-  deliveryId(
-    kind === 'message' ? '00000000-0000-0000-0000-000000000000' : kind,
-    createHash('sha256').update(text).digest('hex'),
-    0,
-  );
-
 const describeIssues = (issues: Array<{ path: PropertyKey[]; message: string }>) =>
   issues
     .slice(0, 10)
@@ -54,6 +45,7 @@ const describeIssues = (issues: Array<{ path: PropertyKey[]; message: string }>)
 
 export function createSyncService(deps: SyncDeps) {
   const now = deps.now ?? Date.now;
+  const { rowBase, record, logAttempt, recordMalformed, recordNoConnector } = createDeliveryRecorder(deps, now);
 
   // ---- the flow ------------------------------------------------------------------------------------
 
@@ -230,116 +222,6 @@ export function createSyncService(deps: SyncDeps) {
       );
     }
     return record(base, 'failed', log, details, attemptRecord);
-  }
-
-  // ---- the delivery log ------------------------------------------------------------------------------
-
-  type RowBase = Omit<DeliveryRow, 'createdAt' | 'updatedAt' | 'history' | 'attempts' | 'status'>;
-
-  function rowBase(connector: StoredConnector | null, change: AppointmentChange, connectorId?: string): RowBase {
-    const id = connector?.id ?? connectorId;
-    const a = change.appointment;
-    return {
-      id: id ? deliveryId(id, a.appointmentGuid, change.revision) : rowIdFor('no-connector', change.messageId),
-      messageId: change.messageId,
-      connectorId: id ?? null,
-      connectorName: connector?.name ?? null,
-      sourceApp: a.sourceApp,
-      sourceType: a.sourceType,
-      appointmentId: a.appointmentId,
-      appointmentGuid: a.appointmentGuid,
-      revision: change.revision,
-      databaseAction: change.databaseAction,
-      lastHttpStatus: null,
-      code: null,
-      message: null,
-      durationMs: null,
-      nextAttemptAt: null,
-      change: serialiseChange(change),
-    };
-  }
-
-  async function record(
-    base: RowBase,
-    status: DeliveryStatus,
-    log: Logger,
-    details: Partial<Pick<DeliveryRow, 'code' | 'message' | 'lastHttpStatus' | 'durationMs' | 'nextAttemptAt'>> = {},
-    attempt?: DeliveryRow['history'][number],
-  ): Promise<DeliveryRow> {
-    const row = await deps.deliveries.record(
-      { ...base, ...details },
-      { status, attempt, countsAsAttempt: Boolean(attempt) },
-    );
-    const fields = {
-      deliveryId: row.id,
-      connectorId: row.connectorId,
-      sourceApp: row.sourceApp,
-      appointmentId: row.appointmentId,
-      revision: row.revision,
-      status,
-      code: row.code,
-    };
-    if (status === 'failed' || status === 'no-connector') log.warn('delivery.outcome', fields);
-    else log.info('delivery.outcome', fields);
-    return row;
-  }
-
-  function logAttempt(
-    log: Logger,
-    connector: StoredConnector,
-    change: AppointmentChange,
-    outcome: Outcome,
-    attempt: number,
-  ) {
-    log.info('delivery.attempt', {
-      connectorId: connector.id,
-      backOffice: connector.backOffice,
-      sourceApp: change.appointment.sourceApp,
-      appointmentId: change.appointment.appointmentId,
-      revision: change.revision,
-      outcome: outcome.kind,
-      status: outcome.status ?? null,
-      code: outcome.code,
-      durationMs: outcome.durationMs,
-      attempt,
-    });
-  }
-
-  async function recordMalformed(raw: unknown, reason: string, log: Logger, code = 'sync.malformed'): Promise<void> {
-    const text = typeof raw === 'string' ? raw : (JSON.stringify(raw) ?? String(raw));
-    const stamp = new Date(now()).toISOString();
-    await deps.deliveries.record(
-      {
-        id: rowIdFor('message', text),
-        messageId: null,
-        connectorId: null,
-        connectorName: null,
-        sourceApp: null,
-        sourceType: null,
-        appointmentId: null,
-        appointmentGuid: null,
-        revision: null,
-        databaseAction: null,
-        lastHttpStatus: null,
-        code,
-        message: reason,
-        durationMs: null,
-        nextAttemptAt: null,
-        change: serialiseChange(text),
-      },
-      {
-        status: 'failed',
-        attempt: { at: stamp, attempt: 0, outcome: 'permanent', status: null, code, durationMs: 0, message: reason },
-      },
-    );
-    log.warn('delivery.outcome', { status: 'failed', code, reason });
-  }
-
-  async function recordNoConnector(change: AppointmentChange, log: Logger): Promise<void> {
-    await record(rowBase(null, change), 'no-connector', log, {
-      code: 'sync.no-connector',
-      message: `no connector has source app ${change.appointment.sourceApp}${change.appointment.sourceType ? ` and source type ${change.appointment.sourceType}` : ''}`,
-    });
   }
 
   // ---- entry points --------------------------------------------------------------------------------

@@ -39,6 +39,9 @@ export async function startBenchEnvironment(root: string, env: Record<string, st
     KEY_VAULT_URI: vault.url,
     KEY_VAULT_ALLOW_INSECURE: 'true',
     BACKOFFICE_ALLOW_LOOPBACK: 'true',
+    APPOINTMENTS_QUEUE: 'bench-appointments',
+    APPOINTMENT_RETRIES_QUEUE: 'bench-retries',
+    POISON_SWEEP_SCHEDULE: '0 */5 * * * *',
     ...env,
   });
   const host = await startHost({ appRoot: root, entry: 'dist-bench/src/index.js', port: 0, log: () => undefined });

@@ -60,12 +60,7 @@ export async function benchSync(root: string): Promise<void> {
   bc.basicUsers.set('SVC', 'bench-key');
   await bc.start();
   bc.latencyMs = LATENCY_MS;
-  const envr = await startBenchEnvironment(root, {
-    ENTRA_AUTHORITY_HOST: entra.url,
-    APPOINTMENTS_QUEUE: 'bench-appointments',
-    APPOINTMENT_RETRIES_QUEUE: 'bench-retries',
-    POISON_SWEEP_SCHEDULE: '0 */5 * * * *',
-  });
+  const envr = await startBenchEnvironment(root, { ENTRA_AUTHORITY_HOST: entra.url });
   try {
     const api = (path: string, body: unknown) =>
       fetch(`${envr.host.url}${path}`, {
