@@ -49,10 +49,7 @@ export async function poisonSweep(_timer: Timer, context: InvocationContext): Pr
         const reason =
           text === null
             ? 'the message is not base64-encoded JSON, so the host could not hand it to the function'
-            : `processing failed ${message.dequeueCount > 1 ? 'repeatedly' : ''} until the host moved it to ${poisonQueueName(queue)} (a crash, not a back-office answer)`.replace(
-                '  ',
-                ' ',
-              );
+            : `processing failed until the host moved it to ${poisonQueueName(queue)} after maxDequeueCount attempts (a crash, not a back-office answer)`;
         await services.sync.handlePoisoned(text ?? message.messageText, source, reason, log);
         await poison.deleteMessage(message.messageId, message.popReceipt);
       }
