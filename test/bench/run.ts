@@ -1,4 +1,6 @@
 // `npm run bench`: figures side by side with the named peers. Not a test: nothing here fails a build.
+// Sections that start the app run in a process of their own: the app's services are process-wide.
+import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { benchColdStart } from './coldStart';
 import { benchConnectors } from './connectors';
@@ -7,12 +9,24 @@ import { benchUriTemplates } from './uriTemplates';
 
 const root = resolve(__dirname, '..', '..', '..');
 const only = process.argv[2];
+const sections: Record<string, () => unknown> = {
+  'cold-start': () => benchColdStart(root),
+  'uri-templates': () => benchUriTemplates(),
+  connectors: () => benchConnectors(root),
+  sync: () => benchSync(root),
+};
 
 async function main(): Promise<void> {
-  if (!only || only === 'cold-start') benchColdStart(root);
-  if (!only || only === 'connectors') await benchConnectors(root);
-  if (!only || only === 'uri-templates') benchUriTemplates();
-  if (!only || only === 'sync') await benchSync(root);
+  if (only) {
+    const section = sections[only];
+    if (!section) throw new Error(`Unknown section "${only}"; one of ${Object.keys(sections).join(', ')}`);
+    await section();
+    return;
+  }
+  for (const name of Object.keys(sections)) {
+    const run = spawnSync(process.execPath, [__filename, name], { stdio: 'inherit' });
+    if (run.status !== 0) throw new Error(`bench section ${name} failed`);
+  }
 }
 
 main().catch((error) => {
