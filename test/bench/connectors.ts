@@ -65,11 +65,20 @@ export async function benchConnectors(root: string): Promise<void> {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     const api = (path: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}) =>
       new Promise<{ status: number; body: unknown }>((resolve, reject) => {
-        const req = http.request(`${envr.host.url}${path}`, { method: init.method ?? 'GET', headers: init.headers, agent }, (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8') || 'null') }));
-        });
+        const req = http.request(
+          `${envr.host.url}${path}`,
+          { method: init.method ?? 'GET', headers: init.headers, agent },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () =>
+              resolve({
+                status: res.statusCode ?? 0,
+                body: JSON.parse(Buffer.concat(chunks).toString('utf8') || 'null'),
+              }),
+            );
+          },
+        );
         req.on('error', reject);
         req.end(init.body);
       });
