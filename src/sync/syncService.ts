@@ -56,11 +56,14 @@ export function createSyncService(deps: SyncDeps) {
     const change = parsed.data;
     const connectors = await route(change);
     if (connectors.length === 0) return recordNoConnector(change, log);
-    await Promise.all(
+    // Every connector gets its try before a failure hands the message back to the host for a retry.
+    const results = await Promise.allSettled(
       connectors.map((connector) =>
         deliverTo(connector, change, { attempt: 0, firstAttemptAt: now(), replay: false }, log),
       ),
     );
+    const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failure) throw failure.reason;
   }
 
   /** The retry queue: one connector, one change, attempt n+1. */
