@@ -83,6 +83,10 @@ export async function startAzurite(
     throw error;
   }
   exited.catch(() => undefined);
+  // Never outlive the parent: an exit (also process.exit from a signal handler) takes Azurite along.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  child.once('exit', () => process.removeListener('exit', killOnExit));
   return {
     ports,
     connectionString: azuriteConnectionString(ports),

@@ -29,6 +29,9 @@ async function main(): Promise<void> {
   }
 }
 
+// A signal ends the run through process.exit, so the 'exit' hooks stop Azurite and the fakes.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
+
 main().catch((error) => {
   console.error(error);
   process.exit(1);

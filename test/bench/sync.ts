@@ -1,41 +1,75 @@
 // The sync under load: 2,000 changes x 2 connectors through the local runtime (queue -> host -> sync ->
 // Business Central fake at 20 ms latency), beside a naive baseline in the same run: a token per message,
-// a new connection per request, one request at a time.
+// a new connection per request, one request at a time. The fakes run in a process of their own, as the
+// real Entra and Business Central would, so they do not share the app's event loop.
+import { fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
-import { BusinessCentralFake } from '../fakes/businessCentralFake';
-import { CLIENT, TENANT } from '../fakes/demoTenant';
-import { EntraFake } from '../fakes/entraFake';
+import { resolve } from 'node:path';
+import { freePort } from '../../src/local/ports';
+import { TENANT } from '../fakes/demoTenant';
+import { demo } from '../fakes/serve';
 import { changeMessage } from '../support/changes';
 import { startBenchEnvironment } from './connectors';
 import { printTable } from './report';
 
 const CHANGES = Number(process.env.BENCH_SYNC_CHANGES ?? 2000);
 const LATENCY_MS = 20;
-const SECRET = 'bench-secret';
 
-async function naiveBaseline(
-  entra: EntraFake,
-  bc: BusinessCentralFake,
-  count: number,
-): Promise<{ perSecond: number; tokens: number }> {
-  const tokensBefore = entra.tokenRequests;
+interface Fakes {
+  entraUrl: string;
+  bcUrl: string;
+  stats(): Promise<{ inserted: number; requests: number; tokenRequests: number }>;
+  stop(): Promise<void>;
+}
+
+/** `npm run fakes` in a child process, on free ports, with the benchmark's latency. */
+async function startFakes(): Promise<Fakes> {
+  const child = fork(resolve(__dirname, '..', 'fakes', 'serve.js'), [], {
+    env: {
+      ...process.env,
+      ENTRA_FAKE_PORT: String(await freePort()),
+      BC_FAKE_PORT: String(await freePort()),
+      BC_FAKE_LATENCY_MS: String(LATENCY_MS),
+    },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  process.once('exit', () => child.kill('SIGKILL'));
+  const urls = await new Promise<{ entra: string; bc: string }>((ok, fail) => {
+    child.once('message', (m) => ok(m as { entra: string; bc: string }));
+    child.once('exit', (code) => fail(new Error(`the fakes exited with ${code}`)));
+  });
+  const json = async (url: string) => (await (await fetch(url)).json()) as Record<string, number>;
+  return {
+    entraUrl: urls.entra,
+    bcUrl: urls.bc,
+    async stats() {
+      const [bc, entra] = await Promise.all([json(`${urls.bc}/_fake/stats`), json(`${urls.entra}/_fake/stats`)]);
+      return { inserted: bc.inserted ?? 0, requests: bc.requests ?? 0, tokenRequests: entra.tokenRequests ?? 0 };
+    },
+    stop: () =>
+      new Promise<void>((done) => {
+        child.once('exit', () => done());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+async function naiveBaseline(fakes: Fakes, count: number): Promise<{ perSecond: number; tokens: number }> {
+  const tokensBefore = (await fakes.stats()).tokenRequests;
   const started = performance.now();
   for (let i = 0; i < count; i++) {
     const form = new URLSearchParams({
       grant_type: 'client_credentials',
-      client_id: CLIENT,
-      client_secret: SECRET,
+      client_id: demo.clientId,
+      client_secret: demo.clientSecret,
       scope: 'https://api.businesscentral.dynamics.com/.default',
     });
-    const token = (
-      (await (await fetch(`${entra.url}/${TENANT}/oauth2/v2.0/token`, { method: 'POST', body: form })).json()) as {
-        access_token: string;
-      }
-    ).access_token;
+    const tokenResponse = await fetch(`${fakes.entraUrl}/${TENANT}/oauth2/v2.0/token`, { method: 'POST', body: form });
+    const token = ((await tokenResponse.json()) as { access_token: string }).access_token;
     const body = JSON.stringify({ id: randomUUID() });
-    await new Promise<void>((resolve, reject) => {
-      const req = http.request(`${bc.url}/v2.0/${TENANT}/Production/api/x/appointments`, {
+    await new Promise<void>((done, fail) => {
+      const req = http.request(`${fakes.bcUrl}/v2.0/${TENANT}/Production/api/x/appointments`, {
         method: 'POST',
         agent: false, // a new connection every time
         headers: {
@@ -45,22 +79,18 @@ async function naiveBaseline(
           connection: 'close',
         },
       });
-      req.on('response', (res) => res.resume().on('end', resolve));
-      req.on('error', reject);
+      req.on('response', (res) => res.resume().on('end', done));
+      req.on('error', fail);
       req.end(body);
     });
   }
-  return { perSecond: count / ((performance.now() - started) / 1000), tokens: entra.tokenRequests - tokensBefore };
+  const seconds = (performance.now() - started) / 1000;
+  return { perSecond: count / seconds, tokens: (await fakes.stats()).tokenRequests - tokensBefore };
 }
 
 export async function benchSync(root: string): Promise<void> {
-  const entra = new EntraFake().register(TENANT, CLIENT, SECRET);
-  await entra.start();
-  const bc = new BusinessCentralFake().registerApp(TENANT, CLIENT);
-  bc.basicUsers.set('SVC', 'bench-key');
-  await bc.start();
-  bc.latencyMs = LATENCY_MS;
-  const envr = await startBenchEnvironment(root, { ENTRA_AUTHORITY_HOST: entra.url });
+  const fakes = await startFakes();
+  const envr = await startBenchEnvironment(root, { ENTRA_AUTHORITY_HOST: fakes.entraUrl });
   try {
     const api = (path: string, body: unknown) =>
       fetch(`${envr.host.url}${path}`, {
@@ -73,52 +103,55 @@ export async function benchSync(root: string): Promise<void> {
       name: 'online',
       sourceApp,
       backOffice: 'bc-online',
-      webServiceUri: `${bc.url}/v2.0/${TENANT}/Production/api/dimeSoftware/dimeScheduler/v1.0/companies(1)/appointments`,
+      webServiceUri: `${fakes.bcUrl}/v2.0/${TENANT}/Production/api/dimeSoftware/dimeScheduler/v1.0/companies(1)/appointments`,
       login: TENANT,
-      password: `client_id=${CLIENT}&client_secret=${SECRET}`,
+      password: `client_id=${demo.clientId}&client_secret=${demo.clientSecret}`,
     });
     await api('/api/connectors', {
       name: 'onprem',
       sourceApp,
       backOffice: 'bc-onprem',
-      webServiceUri: `${bc.url}/BC/api/dimeSoftware/dimeScheduler/v1.0/companies(1)/appointments`,
-      login: 'SVC',
-      password: 'bench-key',
+      webServiceUri: `${fakes.bcUrl}/BC/api/dimeSoftware/dimeScheduler/v1.0/companies(1)/appointments`,
+      login: demo.user,
+      password: demo.accessKey,
     });
 
     let peakRss = process.memoryUsage().rss;
     const sampler = setInterval(() => {
       peakRss = Math.max(peakRss, process.memoryUsage().rss);
     }, 50);
-    const tokensBefore = entra.tokenRequests;
-    const requestsBefore = bc.requests.length;
+    const before = await fakes.stats();
     const started = performance.now();
     for (let i = 0; i < CHANGES; i += 100) {
-      const res = await api(
-        '/api/appointments',
-        Array.from({ length: Math.min(100, CHANGES - i) }, () => changeMessage(sourceApp)),
-      );
+      const batch = Array.from({ length: Math.min(100, CHANGES - i) }, () => changeMessage(sourceApp));
+      const res = await api('/api/appointments', batch);
       if (res.status !== 202) throw new Error(`enqueue failed: ${res.status}`);
     }
     const target = CHANGES * 2;
-    while (bc.insertOrder.length < target) {
+    let inserted = 0;
+    let polls = 0;
+    while (inserted < target) {
       if (performance.now() - started > 600_000)
-        throw new Error(`only ${bc.insertOrder.length} of ${target} delivered after 10 minutes`);
+        throw new Error(`only ${inserted} of ${target} delivered after 10 minutes`);
       await new Promise((r) => setTimeout(r, 50));
+      inserted = (await fakes.stats()).inserted - before.inserted;
+      polls++;
     }
     const seconds = (performance.now() - started) / 1000;
     clearInterval(sampler);
+    const after = await fakes.stats();
     const ours = {
       perSecond: target / seconds,
-      tokens: entra.tokenRequests - tokensBefore,
-      requestsPerChange: (bc.requests.length - requestsBefore) / target,
+      tokens: after.tokenRequests - before.tokenRequests,
+      // The stats polls reach the fake too: leave them out.
+      requestsPerChange: (after.requests - before.requests - polls - 1) / target,
     };
 
     const naiveCount = 200;
-    const naive = await naiveBaseline(entra, bc, naiveCount);
+    const naive = await naiveBaseline(fakes, naiveCount);
     const bound = (5 * 1000) / LATENCY_MS;
     printTable(
-      `Sync: ${CHANGES} changes x 2 connectors, Business Central fake at ${LATENCY_MS} ms`,
+      `Sync: ${CHANGES} changes x 2 connectors, Business Central fake at ${LATENCY_MS} ms (fakes in their own process)`,
       ['pipeline', 'deliveries/s', 'per connector/s', '% of 250/s bound', 'token requests', 'HTTP requests/change'],
       [
         [
@@ -144,7 +177,6 @@ export async function benchSync(root: string): Promise<void> {
     );
   } finally {
     await envr.stop();
-    await entra.stop();
-    await bc.stop();
+    await fakes.stop();
   }
 }

@@ -125,6 +125,9 @@ export class BusinessCentralFake {
   }
 
   #handle(req: RecordedRequest): Reply {
+    // For a fake in another process (the benchmark): what it has seen so far.
+    if (req.path === '/_fake/stats')
+      return jsonReply(200, { inserted: this.insertOrder.length, requests: this.requests.length });
     const queued = this.faults.shift();
     if (queued) return this.#fault(queued);
     if (!this.#authorized(req)) return this.#unauthorized();

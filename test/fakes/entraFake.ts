@@ -70,6 +70,7 @@ export class EntraFake {
     body: string;
   }): Reply {
     if (req.path === '/msi/token') return this.#managedIdentityToken(req);
+    if (req.path === '/_fake/stats') return jsonReply(200, { tokenRequests: this.tokenRequests });
     const m = /^\/([^/]+)\/oauth2\/v2\.0\/token$/.exec(req.path);
     if (!m || req.method !== 'POST') return jsonReply(404, { error: 'not_found' });
     this.tokenRequests++;

@@ -22,6 +22,8 @@ async function main(): Promise<void> {
   bc.faultRate = Number(process.env.BC_FAKE_FAULT_RATE ?? 0);
   await entra.http.listen(entraPort);
   await bc.http.listen(bcPort);
+  // Started by the benchmark with fork(): tell it where the fakes listen.
+  if (process.send) process.send({ entra: entra.url, bc: bc.url });
   console.log(
     `Entra fake:            ${entra.url}   (tenant ${demo.tenant}, client ${demo.clientId}, secret ${demo.clientSecret})`,
   );
