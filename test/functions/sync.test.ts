@@ -153,6 +153,29 @@ describe('routing and delivery', () => {
     ).toBe(true);
   });
 
+  it('filters the delivery log by connector, appointment and time range', async () => {
+    const sourceApp = newApp();
+    const online = await connector(sourceApp, 'online');
+    await connector(sourceApp, 'onprem');
+    const first = change(sourceApp);
+    const second = change(sourceApp);
+    second.appointment.appointmentId = first.appointment.appointmentId + 1; // never the same by chance
+    const before = new Date(Date.now() - 1000).toISOString();
+    await post([first, second]);
+    await rowsAre(`sourceApp=${sourceApp}`, 4, ['delivered']);
+    expect(await deliveries(`connectorId=${online}`)).toHaveLength(2);
+    const byAppointment = await deliveries(`appointmentId=${first.appointment.appointmentId}&sourceApp=${sourceApp}`);
+    expect(byAppointment.map((r) => r.appointmentId)).toEqual([
+      first.appointment.appointmentId,
+      first.appointment.appointmentId,
+    ]);
+    expect(await deliveries(`sourceApp=${sourceApp}&from=${encodeURIComponent(before)}`)).toHaveLength(4);
+    expect(await deliveries(`sourceApp=${sourceApp}&to=${encodeURIComponent(before)}`)).toHaveLength(0);
+    const bad = await app.fetch('/api/deliveries?status=lost');
+    expect(bad.status).toBe(400);
+    expect((await jsonOf(bad)).errors[0].path).toBe('query.status');
+  });
+
   it('makes redelivery of the same message harmless', async () => {
     const sourceApp = newApp();
     const id = await connector(sourceApp, 'onprem');
