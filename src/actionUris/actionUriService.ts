@@ -2,16 +2,12 @@
 // and rendering for one record or a multi-select. Compiled templates are cached by ETag, so a render costs
 // one partition read and no parsing once a definition has been seen.
 import { randomUUID } from 'node:crypto';
-import {
-  ConflictError,
-  type FieldError,
-  NotFoundError,
-  PreconditionFailedError,
-  ValidationError,
-} from '../platform/errors';
-import type { Logger } from '../platform/logging';
+import { ConflictError, type FieldError, NotFoundError, ValidationError } from '../platform/errors';
+import type { Versioned } from '../platform/etag';
+import { ensureIfMatch } from '../platform/etag';
+import { type Logger, silentLogger } from '../platform/logging';
 import { parseWith } from '../platform/validation';
-import type { ActionUriStore, Versioned } from './actionUriStore';
+import type { ActionUriStore } from './actionUriStore';
 import { type ActionUri, type ActionUriInput, fieldsFor, recordSchemaFor, type UriType } from './model';
 import { type CompiledUriTemplate, compileUriTemplate, type TemplateValue, UriTemplateError } from './uriTemplate';
 
@@ -33,7 +29,6 @@ export interface RenderedAction {
   body?: unknown;
 }
 
-const silent: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => silent };
 const sameText = (a: string | null | undefined, b: string | null | undefined) =>
   (a ?? '').toUpperCase() === (b ?? '').toUpperCase();
 
@@ -140,7 +135,7 @@ export function createActionUriService(deps: ActionUriServiceDeps) {
   }
 
   return {
-    async create(input: ActionUriInput, log: Logger = silent): Promise<Versioned<ActionUri>> {
+    async create(input: ActionUriInput, log: Logger = silentLogger): Promise<Versioned<ActionUri>> {
       validate(input);
       const id = randomUUID();
       await checkSingleDefault(input, id);
@@ -165,27 +160,22 @@ export function createActionUriService(deps: ActionUriServiceDeps) {
       id: string,
       input: ActionUriInput,
       ifMatch: string | undefined,
-      log: Logger = silent,
+      log: Logger = silentLogger,
     ): Promise<Versioned<ActionUri>> {
       const existing = await load(id);
-      if (ifMatch && ifMatch !== '*' && ifMatch !== existing.etag)
-        throw new PreconditionFailedError(`Action URI ${id} has changed since that ETag.`);
+      ensureIfMatch(ifMatch, existing.etag, `Action URI ${id}`);
       validate(input);
       await checkSingleDefault(input, id);
       const value: ActionUri = { ...input, id, createdAt: existing.value.createdAt, updatedAt: now().toISOString() };
-      const etag = await deps.store.replace(
-        existing.value,
-        value,
-        ifMatch && ifMatch !== '*' ? ifMatch : existing.etag,
-      );
+      // Conditional on the version read above (If-Match, when sent, was checked against it).
+      const etag = await deps.store.replace(existing.value, value, existing.etag);
       compiledCache.delete(id);
       log.info('action-uri.replaced', { actionUriId: id });
       return { value, etag };
     },
-    async remove(id: string, ifMatch: string | undefined, log: Logger = silent): Promise<void> {
+    async remove(id: string, ifMatch: string | undefined, log: Logger = silentLogger): Promise<void> {
       const existing = await load(id);
-      if (ifMatch && ifMatch !== '*' && ifMatch !== existing.etag)
-        throw new PreconditionFailedError(`Action URI ${id} has changed since that ETag.`);
+      ensureIfMatch(ifMatch, existing.etag, `Action URI ${id}`);
       await deps.store.remove(existing.value, existing.etag);
       compiledCache.delete(id);
       log.info('action-uri.deleted', { actionUriId: id });

@@ -3,13 +3,9 @@
 import type { TableClient } from '@azure/data-tables';
 import { odata } from '@azure/data-tables';
 import { sourceAppKey } from '../connectors/connectorStore';
-import { DependencyError, NotFoundError, PreconditionFailedError } from '../platform/errors';
+import { DependencyError, NotFoundError, PreconditionFailedError, statusCodeOf } from '../platform/errors';
+import type { Versioned } from '../platform/etag';
 import type { ActionUri, UriType } from './model';
-
-export interface Versioned<T> {
-  value: T;
-  etag: string;
-}
 
 export interface ActionUriStore {
   inPartition(sourceApp: string): Promise<Array<Versioned<ActionUri>>>;
@@ -20,7 +16,6 @@ export interface ActionUriStore {
   list(filter: { sourceApp?: string }): Promise<ActionUri[]>;
 }
 
-const statusOf = (e: unknown) => (e as { statusCode?: number }).statusCode;
 const partition = (sourceApp: string) => `app:${sourceAppKey(sourceApp)}`;
 
 function toEntity(a: ActionUri) {
@@ -48,11 +43,11 @@ function fromEntity(e: Record<string, unknown>): Versioned<ActionUri> {
 
 export function createActionUriStore(table: () => Promise<TableClient>): ActionUriStore {
   const fail = (op: string, error: unknown): never => {
-    if (statusOf(error) === 412)
+    if (statusCodeOf(error) === 412)
       throw new PreconditionFailedError(
         'The action URI was changed by someone else; GET it again and retry with its ETag.',
       );
-    if (statusOf(error) === 404) throw new NotFoundError('The action URI does not exist.');
+    if (statusCodeOf(error) === 404) throw new NotFoundError('The action URI does not exist.');
     throw new DependencyError(`Table storage failed to ${op}.`, 'storage-unavailable', { cause: error });
   };
   const query = async (filter: string) => {

@@ -4,8 +4,9 @@
 //   delete:  routing copy -> secret (soft delete) -> record (ETag); undone (route back, secret recovered) on failure
 import { randomUUID } from 'node:crypto';
 import { checkWebServiceUri } from '../backOffice/uriGuard';
-import { type FieldError, NotFoundError, PreconditionFailedError, ValidationError } from '../platform/errors';
-import type { Logger } from '../platform/logging';
+import { type FieldError, NotFoundError, ValidationError } from '../platform/errors';
+import { ensureIfMatch, type Versioned } from '../platform/etag';
+import { type Logger, silentLogger } from '../platform/logging';
 import { connectorSecretName, type SecretRef, type SecretStore } from '../secrets/secretStore';
 import type { ConnectorStore, Page, StoredConnector } from './connectorStore';
 import { resolveAuthType } from './credentials';
@@ -18,13 +19,6 @@ export interface ConnectorServiceDeps {
   now?: () => Date;
   newId?: () => string;
 }
-
-export interface Versioned<T> {
-  value: T;
-  etag: string;
-}
-
-const silent: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => silent };
 
 export function toPublic(c: StoredConnector): Connector {
   const { secretName: _n, secretVersion: _v, revision: _r, ...rest } = c;
@@ -75,12 +69,6 @@ export function createConnectorService(deps: ConnectorServiceDeps) {
     return { value: found.connector, etag: found.etag };
   }
 
-  const checkIfMatch = (ifMatch: string | undefined, etag: string, id: string) => {
-    if (ifMatch !== undefined && ifMatch !== '*' && ifMatch !== etag) {
-      throw new PreconditionFailedError(`Connector ${id} has changed since that ETag; GET it again and retry.`);
-    }
-  };
-
   /** The routing copy must follow the record; retried because a stale copy misroutes the sync. */
   async function writeRoute(connector: StoredConnector): Promise<void> {
     for (let attempt = 1; ; attempt++) {
@@ -94,7 +82,7 @@ export function createConnectorService(deps: ConnectorServiceDeps) {
   }
 
   return {
-    async create(input: ConnectorInput, log: Logger = silent): Promise<Versioned<Connector>> {
+    async create(input: ConnectorInput, log: Logger = silentLogger): Promise<Versioned<Connector>> {
       const password = input.password ?? null;
       const { apiType, authType, login } = validate(input, { newPassword: password, hasPassword: Boolean(password) });
       const id = newId();
@@ -162,10 +150,10 @@ export function createConnectorService(deps: ConnectorServiceDeps) {
       id: string,
       input: ConnectorInput,
       ifMatch: string | undefined,
-      log: Logger = silent,
+      log: Logger = silentLogger,
     ): Promise<Versioned<Connector>> {
       const existing = await load(id);
-      checkIfMatch(ifMatch, existing.etag, id);
+      ensureIfMatch(ifMatch, existing.etag, `Connector ${id}`);
       const old = existing.value;
       const keep = input.password === undefined;
       const newPassword = keep ? null : input.password || null;
@@ -221,9 +209,9 @@ export function createConnectorService(deps: ConnectorServiceDeps) {
       return { value: toPublic(record), etag };
     },
 
-    async remove(id: string, ifMatch: string | undefined, log: Logger = silent): Promise<void> {
+    async remove(id: string, ifMatch: string | undefined, log: Logger = silentLogger): Promise<void> {
       const existing = await load(id);
-      checkIfMatch(ifMatch, existing.etag, id);
+      ensureIfMatch(ifMatch, existing.etag, `Connector ${id}`);
       const c = existing.value;
       await deps.store.deleteRoute(c.sourceApp, id);
       if (c.secretName) {

@@ -5,7 +5,7 @@
 // The record is the truth and carries the ETag; the route copy is what the sync and lists read.
 import type { TableClient, TableEntityResult } from '@azure/data-tables';
 import { odata } from '@azure/data-tables';
-import { DependencyError, NotFoundError, PreconditionFailedError } from '../platform/errors';
+import { DependencyError, NotFoundError, PreconditionFailedError, statusCodeOf } from '../platform/errors';
 import { type Page, readPage } from '../platform/tablePage';
 import type { AuthType, BackOffice, Connector, DatabaseAction } from './model';
 import { normaliseSourceApp } from './model';
@@ -105,8 +105,6 @@ function fromEntity(e: Record<string, unknown>): StoredConnector {
   };
 }
 
-const statusOf = (e: unknown) => (e as { statusCode?: number }).statusCode;
-
 function storageFailure(operation: string, error: unknown): never {
   throw new DependencyError(`Table storage failed to ${operation}.`, 'storage-unavailable', { cause: error });
 }
@@ -116,11 +114,11 @@ export function createConnectorStore(table: () => Promise<TableClient>): Connect
     try {
       return ((await run()) as { etag?: string }).etag ?? '';
     } catch (error) {
-      if (statusOf(error) === 412)
+      if (statusCodeOf(error) === 412)
         throw new PreconditionFailedError(
           `Connector ${id} was changed by someone else; GET it again and retry with its ETag.`,
         );
-      if (statusOf(error) === 404) throw new NotFoundError(`Connector ${id} does not exist.`);
+      if (statusCodeOf(error) === 404) throw new NotFoundError(`Connector ${id} does not exist.`);
       return storageFailure(op, error);
     }
   };
@@ -130,7 +128,7 @@ export function createConnectorStore(table: () => Promise<TableClient>): Connect
         const entity = await (await table()).getEntity<Record<string, unknown>>(id, RECORD_ROW);
         return { connector: fromEntity(entity), etag: (entity as TableEntityResult<unknown>).etag };
       } catch (error) {
-        if (statusOf(error) === 404) return undefined;
+        if (statusCodeOf(error) === 404) return undefined;
         return storageFailure('read a connector', error);
       }
     },
@@ -167,7 +165,7 @@ export function createConnectorStore(table: () => Promise<TableClient>): Connect
       try {
         await (await table()).deleteEntity(routePartition(sourceApp), id);
       } catch (error) {
-        if (statusOf(error) !== 404) storageFailure('delete the routing copy', error);
+        if (statusCodeOf(error) !== 404) storageFailure('delete the routing copy', error);
       }
     },
     async listBySourceApp(sourceApp) {

@@ -9,7 +9,7 @@ import {
 } from '../actionUris/model';
 import type { RouteDoc } from '../platform/openapi';
 import { getServices } from '../services';
-import { httpEndpoint, json, parseWith, readJsonBody, readQuery } from './http';
+import { httpEndpoint, ifMatchOf, json, parseWith, readJsonBody, readQuery } from './http';
 
 const idSchema = z.object({ id: z.uuid({ error: 'must be an action URI id (a UUID)' }) });
 const tags = ['action URIs'];
@@ -75,8 +75,6 @@ export const docs: Record<string, RouteDoc> = {
     },
   },
 };
-
-const ifMatchOf = (headers: Headers) => headers.get('if-match')?.trim() || undefined;
 
 export const createActionUri = httpEndpoint(async ({ request, log }) => {
   const input = await readJsonBody(request, actionUriInputSchema, 16 * 1024);

@@ -8,7 +8,7 @@ import {
 } from '../connectors/model';
 import type { RouteDoc } from '../platform/openapi';
 import { getServices } from '../services';
-import { httpEndpoint, json, parseWith, readJsonBody, readQuery } from './http';
+import { httpEndpoint, ifMatchOf, json, parseWith, readJsonBody, readQuery } from './http';
 
 const diagnosisSchema = z.object({
   ok: z.boolean(),
@@ -119,8 +119,6 @@ export const docs: Record<string, RouteDoc> = {
     },
   },
 };
-
-const ifMatchOf = (headers: Headers) => headers.get('if-match')?.trim() || undefined;
 
 export const createConnector = httpEndpoint(async ({ request, log }) => {
   const input = await readJsonBody(request, connectorInputSchema, MAX_BODY);

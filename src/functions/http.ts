@@ -66,6 +66,9 @@ function safeSummary(error: unknown): unknown {
   return { name: e.name ?? typeof error, code: e.code, statusCode: e.statusCode };
 }
 
+/** The If-Match header, or undefined when absent or blank. */
+export const ifMatchOf = (headers: Headers): string | undefined => headers.get('if-match')?.trim() || undefined;
+
 export const json = (status: number, body: unknown, headers: Record<string, string> = {}): HttpResponseInit => ({
   status,
   headers: { 'content-type': 'application/json; charset=utf-8', ...headers },

@@ -99,3 +99,7 @@ export class DependencyError extends AppError {
 }
 
 export const isAppError = (e: unknown): e is AppError => e instanceof AppError;
+
+/** The HTTP status an Azure SDK error carries (RestError.statusCode), if any. */
+export const statusCodeOf = (error: unknown): number | undefined =>
+  (error as { statusCode?: number } | null)?.statusCode;

@@ -63,3 +63,6 @@ export function traceIdOf(traceparent: string | undefined | null): string | unde
   const m = traceparent ? /^[\da-f]{2}-([\da-f]{32})-[\da-f]{16}-[\da-f]{2}$/.exec(traceparent.trim()) : null;
   return m && !/^0+$/.test(m[1]!) ? m[1] : undefined;
 }
+
+/** For callers that pass no logger (the use cases accept one per call). */
+export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => silentLogger };

@@ -2,15 +2,13 @@
 import type { TableClient } from '@azure/data-tables';
 import type { QueueClient } from '@azure/storage-queue';
 import type { AppConfig } from './config';
-import { DependencyError } from './errors';
+import { DependencyError, statusCodeOf } from './errors';
 import { createQueueServiceClient, createTableClient } from './storageClients';
 
 export interface Storage {
   table(name: string): Promise<TableClient>;
   queue(name: string): Promise<QueueClient>;
 }
-
-const statusOf = (e: unknown) => (e as { statusCode?: number }).statusCode;
 
 export function createStorage(config: Pick<AppConfig, 'storage'>): Storage {
   const tables = new Map<string, Promise<TableClient>>();
@@ -31,7 +29,7 @@ export function createStorage(config: Pick<AppConfig, 'storage'>): Storage {
         try {
           await client.createTable();
         } catch (error) {
-          if (statusOf(error) !== 409)
+          if (statusCodeOf(error) !== 409)
             throw new DependencyError('Table storage is unavailable.', 'storage-unavailable', { cause: error });
         }
         return client;

@@ -1,6 +1,6 @@
 // One page of a table query, for the paged list endpoints: an opaque continuation token in, the next out.
 import type { TableClient } from '@azure/data-tables';
-import { DependencyError, ValidationError } from './errors';
+import { DependencyError, statusCodeOf, ValidationError } from './errors';
 
 export interface Page<T> {
   items: T[];
@@ -25,7 +25,7 @@ export async function readPage<T>(
       continuationToken: (entities as { continuationToken?: string }).continuationToken ?? null,
     };
   } catch (error) {
-    const status = (error as { statusCode?: number }).statusCode;
+    const status = statusCodeOf(error);
     // A token that is not one of ours fails to decode in the SDK, or is refused by the service with 400.
     if (page.token && (status === undefined || status === 400)) {
       throw new ValidationError('The continuation token is not valid.', [

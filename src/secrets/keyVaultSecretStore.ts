@@ -2,7 +2,7 @@ import type { TokenCredential } from '@azure/identity';
 import type { SecretClient } from '@azure/keyvault-secrets';
 import type { AppConfig } from '../platform/config';
 import { isLoopbackUrl } from '../platform/config';
-import { DependencyError } from '../platform/errors';
+import { DependencyError, statusCodeOf } from '../platform/errors';
 import { registerSecret } from '../platform/redact';
 import type { SecretRef, SecretStore } from './secretStore';
 
@@ -10,8 +10,6 @@ import type { SecretRef, SecretStore } from './secretStore';
 const emulatorCredential: TokenCredential = {
   getToken: async () => ({ token: 'local-emulator', expiresOnTimestamp: Date.now() + 3_600_000 }),
 };
-
-const statusOf = (e: unknown) => (e as { statusCode?: number }).statusCode;
 
 export interface KeyVaultSecretStoreOptions {
   pollIntervalMs?: number;
@@ -45,7 +43,7 @@ export function createKeyVaultSecretStore(
 
   const fail = (operation: string, error: unknown): never => {
     throw new DependencyError(
-      `Key Vault ${operation} failed (status ${statusOf(error) ?? 'none'}).`,
+      `Key Vault ${operation} failed (status ${statusCodeOf(error) ?? 'none'}).`,
       'key-vault-unavailable',
       {
         cause: error,
@@ -61,8 +59,8 @@ export function createKeyVaultSecretStore(
         await poller.pollUntilDone();
         return;
       } catch (error) {
-        if (statusOf(error) === 404) return;
-        if (statusOf(error) !== 409 || attempt >= 10) throw error;
+        if (statusCodeOf(error) === 404) return;
+        if (statusCodeOf(error) !== 409 || attempt >= 10) throw error;
         await new Promise((r) => setTimeout(r, pollIntervalMs * 2 ** Math.min(attempt, 5)));
       }
     }
@@ -74,7 +72,7 @@ export function createKeyVaultSecretStore(
         const result = await kv()
           .setSecret(name, value, { contentType: 'connector-credential' })
           .catch(async (error: unknown) => {
-            if (statusOf(error) !== 409) throw error;
+            if (statusCodeOf(error) !== 409) throw error;
             // The name is soft-deleted (the credential was cleared before): bring it back, then add a version.
             await recover(name);
             return kv().setSecret(name, value, { contentType: 'connector-credential' });
@@ -97,7 +95,7 @@ export function createKeyVaultSecretStore(
         }
         return secret.value;
       } catch (error) {
-        if (statusOf(error) === 404) return undefined;
+        if (statusCodeOf(error) === 404) return undefined;
         return fail('read', error);
       }
     },
@@ -106,7 +104,7 @@ export function createKeyVaultSecretStore(
       try {
         await kv().updateSecretProperties(ref.name, ref.version, { enabled: false });
       } catch (error) {
-        if (statusOf(error) !== 404) fail('update', error);
+        if (statusCodeOf(error) !== 404) fail('update', error);
       }
     },
     async delete(name) {
@@ -114,7 +112,7 @@ export function createKeyVaultSecretStore(
         const poller = await kv().beginDeleteSecret(name, { intervalInMs: pollIntervalMs });
         await poller.pollUntilDone();
       } catch (error) {
-        if (statusOf(error) !== 404) fail('delete', error);
+        if (statusCodeOf(error) !== 404) fail('delete', error);
       }
     },
     async recover(name) {

@@ -3,7 +3,7 @@
 // are keyed by the message. Every attempt is appended to a bounded history.
 import type { TableClient } from '@azure/data-tables';
 import { odata } from '@azure/data-tables';
-import { DependencyError } from '../platform/errors';
+import { DependencyError, statusCodeOf } from '../platform/errors';
 import { redactAndTruncate } from '../platform/redact';
 import { type Page, readPage } from '../platform/tablePage';
 
@@ -67,7 +67,6 @@ const ROW = 'delivery';
 const MAX_HISTORY = 25;
 const MAX_CHANGE_CHARS = 30_000; // a string property holds about 32K characters
 
-const statusOf = (e: unknown) => (e as { statusCode?: number }).statusCode;
 const num = (v: unknown) => (typeof v === 'number' ? v : v === undefined || v === null ? null : Number(v));
 const str = (v: unknown) => (typeof v === 'string' ? v : null);
 
@@ -134,7 +133,7 @@ export function createDeliveryLog(table: () => Promise<TableClient>, now: () => 
     try {
       return fromEntity(await (await table()).getEntity<Record<string, unknown>>(id, ROW));
     } catch (error) {
-      if (statusOf(error) === 404) return undefined;
+      if (statusCodeOf(error) === 404) return undefined;
       return fail('read a delivery', error);
     }
   };
@@ -152,7 +151,7 @@ export function createDeliveryLog(table: () => Promise<TableClient>, now: () => 
             const entity = await client.getEntity<Record<string, unknown>>(base.id, ROW);
             current = { ...fromEntity(entity), etag: entity.etag };
           } catch (error) {
-            if (statusOf(error) !== 404) fail('read a delivery', error);
+            if (statusCodeOf(error) !== 404) fail('read a delivery', error);
             current = undefined;
           }
         }
@@ -179,7 +178,8 @@ export function createDeliveryLog(table: () => Promise<TableClient>, now: () => 
           return row;
         } catch (error) {
           tryCreate = false;
-          if ((statusOf(error) === 412 || statusOf(error) === 409 || statusOf(error) === 404) && round < 10) continue;
+          if ((statusCodeOf(error) === 412 || statusCodeOf(error) === 409 || statusCodeOf(error) === 404) && round < 10)
+            continue;
           return fail('write a delivery', error);
         }
       }

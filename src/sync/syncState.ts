@@ -2,7 +2,7 @@
 // keeps two revisions of one appointment from being in flight at once for one connector, across instances.
 // Every write is ETag-guarded; a lease outlives a crashed instance by at most its length.
 import type { TableClient } from '@azure/data-tables';
-import { DependencyError } from '../platform/errors';
+import { DependencyError, statusCodeOf } from '../platform/errors';
 
 export type ClaimResult =
   | { kind: 'claimed'; release(delivered: boolean): Promise<void> }
@@ -17,8 +17,6 @@ export interface SyncState {
     options: { allowEqual: boolean },
   ): Promise<ClaimResult>;
 }
-
-const statusOf = (e: unknown) => (e as { statusCode?: number }).statusCode;
 
 export function createSyncState(
   table: () => Promise<TableClient>,
@@ -44,7 +42,7 @@ export function createSyncState(
           try {
             known = await client.getEntity<Record<string, unknown>>(connectorId, key);
           } catch (error) {
-            if (statusOf(error) !== 404) fail(error);
+            if (statusCodeOf(error) !== 404) fail(error);
             known = undefined;
           }
         }
@@ -75,7 +73,7 @@ export function createSyncState(
             ? (await client.updateEntity(entity, 'Replace', { etag })).etag
             : (await client.createEntity(entity)).etag;
         } catch (error) {
-          if (statusOf(error) === 412 || statusOf(error) === 409) continue; // someone else moved first: look again
+          if (statusCodeOf(error) === 412 || statusCodeOf(error) === 409) continue; // someone else moved first: look again
           fail(error);
         }
         return {
@@ -100,7 +98,7 @@ export function createSyncState(
                 );
                 return;
               } catch (error) {
-                if (statusOf(error) !== 412) fail(error);
+                if (statusCodeOf(error) !== 412) fail(error);
                 current = await client.getEntity<Record<string, unknown>>(connectorId, key);
               }
             }

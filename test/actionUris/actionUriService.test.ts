@@ -1,9 +1,10 @@
 // The render path's cost: one partition read per render, and a template compiled once per version.
 import { describe, expect, it, vi } from 'vitest';
 import { createActionUriService } from '../../src/actionUris/actionUriService';
-import type { ActionUriStore, Versioned } from '../../src/actionUris/actionUriStore';
+import type { ActionUriStore } from '../../src/actionUris/actionUriStore';
 import type { ActionUri } from '../../src/actionUris/model';
 import * as engine from '../../src/actionUris/uriTemplate';
+import type { Versioned } from '../../src/platform/etag';
 
 vi.mock('../../src/actionUris/uriTemplate', async (importOriginal) => {
   const actual = await importOriginal<typeof engine>();
