@@ -3,6 +3,7 @@
 import { parseOAuthPassword } from '../connectors/credentials';
 import type { ApiType, AuthType, BackOffice } from '../connectors/model';
 import type { AppointmentChange } from '../sync/message';
+import type { Diagnosis, DiagnosisStage } from './diagnosis';
 import { NetworkError, type OutboundHttp, type OutboundRequest } from './outboundHttp';
 import { classifyNetworkError, classifyResponse, type Outcome } from './outcome';
 import { buildPushBody } from './pushBody';
@@ -23,16 +24,7 @@ export interface ConnectorTarget {
   secret: string | null;
 }
 
-export type DiagnosisStage = 'credentials' | 'token' | 'request';
-
-export interface Diagnosis {
-  ok: boolean;
-  stage: DiagnosisStage;
-  status: number | null;
-  code: string;
-  message: string;
-  durationMs: number;
-}
+export type { Diagnosis, DiagnosisStage } from './diagnosis';
 
 export interface BackOfficeClient {
   deliver(target: ConnectorTarget, change: AppointmentChange): Promise<Outcome>;

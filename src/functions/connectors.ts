@@ -1,5 +1,6 @@
 // HTTP adapters for connectors: parse, call the service, map to HTTP. No storage or Key Vault here.
 import { z } from 'zod';
+import { diagnosisSchema } from '../backOffice/diagnosis';
 import {
   connectorInputSchema,
   connectorListQuerySchema,
@@ -10,14 +11,6 @@ import type { RouteDoc } from '../platform/openapi';
 import { getServices } from '../services';
 import { httpEndpoint, ifMatchOf, json, parseWith, readJsonBody, readQuery } from './http';
 
-const diagnosisSchema = z.object({
-  ok: z.boolean(),
-  stage: z.enum(['credentials', 'token', 'request']),
-  status: z.number().int().nullable(),
-  code: z.string(),
-  message: z.string(),
-  durationMs: z.number(),
-});
 const idSchema = z.object({ id: z.uuid({ error: 'must be a connector id (a UUID)' }) });
 const MAX_BODY = 64 * 1024;
 

@@ -6,7 +6,7 @@ import type { RouteDoc } from '../platform/openapi';
 import { poisonQueueName } from '../platform/resourceNames';
 import { decodeBase64Strict } from '../platform/storageClients';
 import { getServices } from '../services';
-import { deliveryStatuses } from '../sync/deliveryLog';
+import { deliveryRowSchema, deliveryStatuses } from '../sync/deliveryLog';
 import { appointmentChangeSchema } from '../sync/message';
 import { httpEndpoint, json, parseWith, readJsonBody, readQuery } from './http';
 
@@ -71,37 +71,8 @@ const deliveryQuery = z.strictObject({
   pageSize: z.coerce.number().int().min(1).max(1000).default(100),
   continuationToken: z.string().max(2048).optional(),
 });
-const attemptSchema = z.object({
-  at: z.string(),
-  attempt: z.number(),
-  outcome: z.string(),
-  status: z.number().nullable(),
-  code: z.string(),
-  durationMs: z.number(),
-  message: z.string().optional(),
-});
-const deliverySchema = z.object({
-  id: z.string(),
-  messageId: z.string().nullable(),
-  connectorId: z.string().nullable(),
-  connectorName: z.string().nullable(),
-  sourceApp: z.string().nullable(),
-  sourceType: z.string().nullable(),
-  appointmentId: z.number().nullable(),
-  appointmentGuid: z.string().nullable(),
-  revision: z.number().nullable(),
-  databaseAction: z.string().nullable(),
-  status: z.enum(deliveryStatuses),
-  attempts: z.number(),
-  lastHttpStatus: z.number().nullable(),
-  code: z.string().nullable(),
-  message: z.string().nullable(),
-  durationMs: z.number().nullable(),
-  nextAttemptAt: z.string().nullable(),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-  history: z.array(attemptSchema),
-});
+// The API never returns the kept change text.
+const deliverySchema = deliveryRowSchema.omit({ change: true });
 const tags = ['sync'];
 
 export const docs: Record<string, RouteDoc> = {

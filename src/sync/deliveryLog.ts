@@ -3,6 +3,7 @@
 // are keyed by the message. Every attempt is appended to a bounded history.
 import type { TableClient } from '@azure/data-tables';
 import { odata } from '@azure/data-tables';
+import { z } from 'zod';
 import { DependencyError, statusCodeOf } from '../platform/errors';
 import { redactAndTruncate } from '../platform/redact';
 import { type Page, readPage } from '../platform/tablePage';
@@ -19,40 +20,44 @@ export const deliveryStatuses = [
 ] as const;
 export type DeliveryStatus = (typeof deliveryStatuses)[number];
 
-export interface AttemptRecord {
-  at: string;
-  attempt: number;
-  outcome: string;
-  status: number | null;
-  code: string;
-  durationMs: number;
-  message?: string;
-}
+export const attemptRecordSchema = z.object({
+  at: z.string(),
+  attempt: z.number(),
+  outcome: z.string(),
+  status: z.number().nullable(),
+  code: z.string(),
+  durationMs: z.number(),
+  message: z.string().optional(),
+});
+export type AttemptRecord = z.output<typeof attemptRecordSchema>;
 
-export interface DeliveryRow {
-  id: string;
-  messageId: string | null;
-  connectorId: string | null;
-  connectorName: string | null;
-  sourceApp: string | null;
-  sourceType: string | null;
-  appointmentId: number | null;
-  appointmentGuid: string | null;
-  revision: number | null;
-  databaseAction: string | null;
-  status: DeliveryStatus;
-  attempts: number;
-  lastHttpStatus: number | null;
-  code: string | null;
-  message: string | null;
-  durationMs: number | null;
-  nextAttemptAt: string | null;
-  createdAt: string;
-  updatedAt: string;
-  history: AttemptRecord[];
-  /** The change as JSON, for replay (absent when too large to keep). */
-  change: string | null;
-}
+export const deliveryRowSchema = z
+  .object({
+    id: z.string(),
+    messageId: z.string().nullable(),
+    connectorId: z.string().nullable(),
+    connectorName: z.string().nullable(),
+    sourceApp: z.string().nullable(),
+    sourceType: z.string().nullable(),
+    appointmentId: z.number().nullable(),
+    appointmentGuid: z.string().nullable(),
+    revision: z.number().nullable(),
+    databaseAction: z.string().nullable(),
+    status: z.enum(deliveryStatuses),
+    attempts: z.number(),
+    lastHttpStatus: z.number().nullable(),
+    code: z.string().nullable(),
+    message: z.string().nullable(),
+    durationMs: z.number().nullable(),
+    nextAttemptAt: z.string().nullable(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    history: z.array(attemptRecordSchema),
+    /** The change as JSON, for replay (absent when too large to keep); never returned by the API. */
+    change: z.string().nullable(),
+  })
+  .meta({ title: 'Delivery' });
+export type DeliveryRow = z.output<typeof deliveryRowSchema>;
 
 export interface DeliveryFilter {
   sourceApp?: string;
