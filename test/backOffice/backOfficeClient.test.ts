@@ -7,9 +7,10 @@ import { createOutboundHttp } from '../../src/backOffice/outboundHttp';
 import { buildPushBody, deliveryId } from '../../src/backOffice/pushBody';
 import { createTokenService } from '../../src/backOffice/tokens';
 import { freePort } from '../../src/local/ports';
-import { BusinessCentralFake } from '../fakes/businessCentralFake';
+import { type BackOfficeFakes, startBackOfficeFakes } from '../fakes/backOfficeFakes';
+import type { BusinessCentralFake } from '../fakes/businessCentralFake';
 import { CLIENT, TENANT } from '../fakes/demoTenant';
-import { EntraFake } from '../fakes/entraFake';
+import type { EntraFake } from '../fakes/entraFake';
 import { HttpFake } from '../fakes/httpFake';
 import { sampleChange } from '../support/changes';
 
@@ -18,6 +19,7 @@ const ACCESS_KEY = 'WebServiceAccessKey0123456789abcdefghijklmnop';
 
 let entra: EntraFake;
 let bc: BusinessCentralFake;
+let fakes: BackOfficeFakes;
 const outputs: string[] = [];
 
 function client(
@@ -57,11 +59,8 @@ const record = <T>(value: T): T => {
 };
 
 beforeAll(async () => {
-  entra = new EntraFake().register(TENANT, CLIENT, SECRET);
-  await entra.start();
-  bc = new BusinessCentralFake().registerApp(TENANT, CLIENT);
-  bc.basicUsers.set('SVC-DIME', ACCESS_KEY);
-  await bc.start();
+  fakes = await startBackOfficeFakes({ clientSecret: SECRET, user: 'SVC-DIME', accessKey: ACCESS_KEY });
+  ({ entra, bc } = fakes);
 });
 afterEach(() => {
   bc.faults.length = 0;
@@ -69,8 +68,7 @@ afterEach(() => {
 });
 afterAll(async () => {
   for (const text of outputs) for (const secret of [SECRET, ACCESS_KEY]) expect(text).not.toContain(secret);
-  await entra.stop();
-  await bc.stop();
+  await fakes.stop();
 });
 
 describe('Business Central online (OAuth client credentials through MSAL)', () => {

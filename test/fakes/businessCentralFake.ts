@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { BC_AUDIENCE, decodeJwt } from './entraFake';
 import { HttpFake, jsonReply, type RecordedRequest, type Reply } from './httpFake';
+import { seededRandom } from './seededRandom';
 
 const correlation = () => `  CorrelationId:  ${randomUUID()}.`;
 export const odataError = (
@@ -64,13 +65,7 @@ export class BusinessCentralFake {
   }
 
   seed(seed: number): this {
-    let a = seed;
-    this.random = () => {
-      a = (a + 0x6d2b79f5) | 0;
-      let t = Math.imul(a ^ (a >>> 15), 1 | a);
-      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
+    this.random = seededRandom(seed);
     return this;
   }
 

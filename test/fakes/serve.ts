@@ -1,8 +1,7 @@
 // `npm run fakes`: the Entra and Business Central fakes on fixed loopback ports, for trying the app by hand.
 // Start the app with ENTRA_AUTHORITY_HOST pointing here (the command is printed below).
-import { BusinessCentralFake } from './businessCentralFake';
+import { startBackOfficeFakes } from './backOfficeFakes';
 import { CLIENT, TENANT } from './demoTenant';
-import { EntraFake } from './entraFake';
 
 export const demo = {
   tenant: TENANT,
@@ -15,13 +14,10 @@ export const demo = {
 async function main(): Promise<void> {
   const entraPort = Number(process.env.ENTRA_FAKE_PORT ?? 7081);
   const bcPort = Number(process.env.BC_FAKE_PORT ?? 7082);
-  const entra = new EntraFake().register(demo.tenant, demo.clientId, demo.clientSecret);
-  const bc = new BusinessCentralFake().registerApp(demo.tenant, demo.clientId);
-  bc.basicUsers.set(demo.user, demo.accessKey);
+  const fakes = await startBackOfficeFakes(demo, { entra: entraPort, bc: bcPort });
+  const { entra, bc } = fakes;
   bc.latencyMs = Number(process.env.BC_FAKE_LATENCY_MS ?? 0);
   bc.faultRate = Number(process.env.BC_FAKE_FAULT_RATE ?? 0);
-  await entra.http.listen(entraPort);
-  await bc.http.listen(bcPort);
   // Started by the benchmark with fork(): tell it where the fakes listen.
   if (process.send) process.send({ entra: entra.url, bc: bc.url });
   console.log(
@@ -39,8 +35,7 @@ async function main(): Promise<void> {
       console.log(`${new Date().toISOString()} Business Central fake has ${bc.insertOrder.length} appointment rows`);
   }, 10_000).unref();
   const stop = async () => {
-    await entra.stop();
-    await bc.stop();
+    await fakes.stop();
     process.exit(0);
   };
   process.on('SIGINT', stop);

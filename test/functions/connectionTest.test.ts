@@ -1,8 +1,9 @@
 // POST /api/connectors/{id}/test through the host, with the Entra and Business Central fakes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BusinessCentralFake } from '../fakes/businessCentralFake';
+import { type BackOfficeFakes, startBackOfficeFakes } from '../fakes/backOfficeFakes';
+import type { BusinessCentralFake } from '../fakes/businessCentralFake';
 import { CLIENT, TENANT } from '../fakes/demoTenant';
-import { EntraFake } from '../fakes/entraFake';
+import type { EntraFake } from '../fakes/entraFake';
 import { jsonOf, startTestApp, type TestApp } from '../support/testApp';
 
 const SECRET = 'e2e-client-secret-value-3c2b1a';
@@ -11,22 +12,19 @@ const KEY = 'e2e-access-key-0123456789abcdef';
 let app: TestApp;
 let entra: EntraFake;
 let bc: BusinessCentralFake;
+let fakes: BackOfficeFakes;
 const bodies: string[] = [];
 
 beforeAll(async () => {
-  entra = new EntraFake().register(TENANT, CLIENT, SECRET);
-  await entra.start();
-  bc = new BusinessCentralFake().registerApp(TENANT, CLIENT);
-  bc.basicUsers.set('SVC', KEY);
-  await bc.start();
+  fakes = await startBackOfficeFakes({ clientSecret: SECRET, user: 'SVC', accessKey: KEY });
+  ({ entra, bc } = fakes);
   app = await startTestApp({ env: { ENTRA_AUTHORITY_HOST: entra.url } });
 });
 afterAll(async () => {
   for (const text of [...bodies, app.logs.join('\n')])
     for (const s of [SECRET, KEY, 'wrong-secret-value']) expect(text).not.toContain(s);
   await app?.stop();
-  await entra.stop();
-  await bc.stop();
+  await fakes.stop();
 });
 
 async function testConnector(connector: Record<string, unknown>) {

@@ -1,6 +1,7 @@
 // Bad input to the connector API: every case is a 4xx problem+json naming the failing path; a fuzz run of
 // mutated bodies never gets a 5xx.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seededRandom } from '../fakes/seededRandom';
 import { jsonOf, startTestApp, type TestApp } from '../support/testApp';
 
 let app: TestApp;
@@ -136,19 +137,8 @@ describe('transport rules', () => {
 });
 
 describe('fuzz', () => {
-  // A small deterministic PRNG so a failure can be replayed.
-  function mulberry32(seed: number) {
-    let a = seed;
-    return () => {
-      a = (a + 0x6d2b79f5) | 0;
-      let t = Math.imul(a ^ (a >>> 15), 1 | a);
-      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-  }
-
   it('never answers 5xx to a few hundred mutated bodies', async () => {
-    const random = mulberry32(20261128);
+    const random = seededRandom(20261128);
     const pick = <T>(items: T[]): T => items[Math.floor(random() * items.length)]!;
     const base = {
       ...valid,

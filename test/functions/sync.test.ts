@@ -3,9 +3,10 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { QueueClient } from '@azure/storage-queue';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { deliveryId } from '../../src/backOffice/pushBody';
-import { BusinessCentralFake } from '../fakes/businessCentralFake';
+import { type BackOfficeFakes, startBackOfficeFakes } from '../fakes/backOfficeFakes';
+import type { BusinessCentralFake } from '../fakes/businessCentralFake';
 import { CLIENT, TENANT } from '../fakes/demoTenant';
-import { EntraFake } from '../fakes/entraFake';
+import type { EntraFake } from '../fakes/entraFake';
 import { changeMessage } from '../support/changes';
 import { eventually } from '../support/eventually';
 import { jsonOf, startTestApp, type TestApp } from '../support/testApp';
@@ -16,13 +17,11 @@ const KEY = 'sync-access-key-abcdef0123';
 let app: TestApp;
 let entra: EntraFake;
 let bc: BusinessCentralFake;
+let fakes: BackOfficeFakes;
 
 beforeAll(async () => {
-  entra = new EntraFake().register(TENANT, CLIENT, SECRET);
-  await entra.start();
-  bc = new BusinessCentralFake().registerApp(TENANT, CLIENT);
-  bc.basicUsers.set('SVC', KEY);
-  await bc.start();
+  fakes = await startBackOfficeFakes({ clientSecret: SECRET, user: 'SVC', accessKey: KEY });
+  ({ entra, bc } = fakes);
   app = await startTestApp({ env: { ENTRA_AUTHORITY_HOST: entra.url } });
 });
 afterEach(() => {
@@ -32,8 +31,7 @@ afterEach(() => {
 afterAll(async () => {
   for (const s of [SECRET, KEY]) expect(app.logs.join('\n')).not.toContain(s);
   await app?.stop();
-  await entra.stop();
-  await bc.stop();
+  await fakes.stop();
 });
 
 const newApp = () => `SYNC${randomBytes(4).toString('hex').toUpperCase()}`;
