@@ -54,8 +54,8 @@ async function main(): Promise<void> {
     await azurite?.stop().catch(() => undefined);
     process.exit(0);
   };
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void shutdown(signal));
+  watchParent(() => void shutdown('the process that started npm start exited'));
 
   try {
     if (runAzurite)
@@ -98,6 +98,21 @@ async function main(): Promise<void> {
     }
   }
   console.log('\nPress Ctrl-C to stop.');
+}
+
+/**
+ * `npm start` runs this script under npm and a shell. A signal to npm reaches the shell, which dies without
+ * passing it on: this process would live on, holding every port. So it also stops when its parent goes away.
+ */
+function watchParent(onGone: () => void): void {
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid !== parent) {
+      clearInterval(timer);
+      onGone();
+    }
+  }, 250);
+  timer.unref();
 }
 
 main().catch((error: Error) => {

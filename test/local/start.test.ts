@@ -53,7 +53,46 @@ function startScript(p: Awaited<ReturnType<typeof ports>>): {
   return { child, output: () => out, exited };
 }
 
+/** `npm start` itself, as a user runs it: npm, the shell it spawns, then the script. */
+function startWithNpm(p: Awaited<ReturnType<typeof ports>>) {
+  const npmCli = process.env.npm_execpath;
+  const [command, args] = npmCli ? [process.execPath, [npmCli, 'start']] : ['npm', ['start']];
+  const child = spawn(command, args, {
+    cwd: repoRoot,
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      PORT: String(p.http),
+      AzureWebJobsStorage: azuriteConnectionString({ blob: p.blob, queue: p.queue, table: p.table }),
+      KEY_VAULT_URI: `http://127.0.0.1:${p.vault}`,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  for (const stream of [child.stdout!, child.stderr!])
+    stream.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+  return { child, output: () => out };
+}
+
 describe('npm start', () => {
+  it.each(['SIGTERM', 'SIGINT'] as const)(
+    'stops Azurite, the emulator and the host when npm itself gets %s',
+    async (signal) => {
+      const p = await ports();
+      const run = startWithNpm(p);
+      await eventually(() => run.output().includes('Press Ctrl-C to stop.'), 90_000);
+      for (const port of Object.values(p)) expect(await isPortFree(port), `port ${port} in use`).toBe(false);
+      run.child.kill(signal); // the npm process only, as `kill -TERM <pid of npm start>` does
+      await eventually(async () => {
+        for (const port of Object.values(p)) if (!(await isPortFree(port))) return false;
+        return true;
+      }, 30_000);
+    },
+    150_000,
+  );
+
   it('serves health and OpenAPI, and on SIGTERM stops the host, the emulator and Azurite', async () => {
     const p = await ports();
     const run = startScript(p);
