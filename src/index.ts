@@ -1,26 +1,24 @@
-// The Functions entry: registers every function. Handlers, services and SDKs load lazily on first use.
+// The Functions entry: registers every function from the generated manifest. Handlers, services and SDKs
+// load on first use, so a cold start pays only for @azure/functions and this table.
 import { app } from '@azure/functions';
-import { lazyHttp, lazyTrigger } from './functions/lazy';
-import { fallbackRoute, loadModule, routeTable, triggers } from './functions/routes';
+import { lazyHttp, lazyQueue, lazyTimer } from './functions/lazy';
+import { httpFunctions, modules, queueFunctions, timerFunctions } from './functions/manifest';
 
-const load = (name: Parameters<typeof loadModule>[0]) => () => loadModule(name) as Promise<Record<string, unknown>>;
-
-for (const entry of [...routeTable, fallbackRoute]) {
-  app.http(entry.name, {
-    route: entry.route,
-    methods: entry.methods,
-    authLevel: entry.authLevel,
-    handler: lazyHttp(load(entry.module), entry.handler),
+// Callers authenticate with Entra ID bearer tokens, checked in the app (AUTH_MODE); function keys are not used.
+for (const f of httpFunctions)
+  app.http(f.name, {
+    route: f.route,
+    methods: [...f.methods],
+    authLevel: 'anonymous',
+    handler: lazyHttp(modules[f.module], f.name),
   });
-}
 
-for (const name of ['appointmentChanged', 'deliveryRetried'] as const) {
-  const { queueName, module } = triggers[name];
-  app.storageQueue(name, { queueName, connection: 'AzureWebJobsStorage', handler: lazyTrigger(load(module), name) });
-}
+for (const f of queueFunctions)
+  app.storageQueue(f.name, {
+    queueName: f.queueName,
+    connection: 'AzureWebJobsStorage',
+    handler: lazyQueue(modules[f.module], f.name),
+  });
 
-app.timer('poisonSweep', {
-  schedule: triggers.poisonSweep.schedule,
-  runOnStartup: false,
-  handler: lazyTrigger(load(triggers.poisonSweep.module), 'poisonSweep'),
-});
+for (const f of timerFunctions)
+  app.timer(f.name, { schedule: f.schedule, runOnStartup: false, handler: lazyTimer(modules[f.module], f.name) });

@@ -1,25 +1,36 @@
-// The composition root: the one place that wires real adapters. Everything is built on first use,
-// so a cold start pays only for what the first invocation needs.
-import { type ActionUriService, createActionUriService } from './actionUris/actionUriService';
-import { createActionUriStore } from './actionUris/actionUriStore';
-import { type BackOfficeClient, createBackOfficeClient, type Diagnosis } from './backOffice/backOfficeClient';
-import { createConnectionTester } from './backOffice/connectionTest';
+// The composition root: the one place that wires real adapters to the use cases. Everything is built on first
+// use, so a cold start pays only for what the first invocation needs.
+import { randomUUID } from 'node:crypto';
+import type { HttpRequest } from '@azure/functions';
+import { createActionUriUseCases } from './actionUris/actionUriUseCases';
+import { createAuditTrail } from './audit/auditTrail';
+import { type Authenticator, createEntraAuthenticator, noAuthentication } from './auth/entraTokens';
+import type { Role } from './auth/roles';
+import { createBackOfficeClient } from './backOffice/backOfficeClient';
 import { createOutboundHttp } from './backOffice/outboundHttp';
 import { createTokenService } from './backOffice/tokens';
-import { type ConnectorService, createConnectorService } from './connectors/connectorService';
-import { createConnectorStore } from './connectors/connectorStore';
+import { createConnectorUseCases } from './connectors/connectorUseCases';
+import type { Actor } from './model/audit';
+import { credentialStatusOf } from './model/connector';
 import { type AppConfig, loadConfig } from './platform/config';
 import type { Logger } from './platform/logging';
+import { consoleSink, createLogger } from './platform/logging';
 import { tableNames } from './platform/resourceNames';
-import { createStorage, type Storage } from './platform/storage';
+import { createStorage } from './platform/storage';
+import { createSyncQueues } from './queues/syncQueues';
 import { createKeyVaultSecretStore } from './secrets/keyVaultSecretStore';
-import type { SecretStore } from './secrets/secretStore';
+import { createActionUriStore } from './stores/actionUriStore';
+import { createAuditStore } from './stores/auditStore';
+import { createBudgetStore } from './stores/budgetStore';
+import { createConnectorStore } from './stores/connectorStore';
+import { createDeliveryStore } from './stores/deliveryStore';
+import { createLatestRevisionStore } from './stores/latestRevisionStore';
+import { createSyncStateStore } from './stores/syncStateStore';
+import { TableBatcher } from './stores/tableBatcher';
 import { cachedBySourceApp } from './sync/connectorCache';
 import { createDeliveryLog } from './sync/deliveryLog';
-import { KeyedLimiter } from './sync/limiter';
-import { createSyncQueues } from './sync/syncQueues';
-import { createSyncService, type SyncService } from './sync/syncService';
-import { createSyncState } from './sync/syncState';
+import { createPrincipalBudgets } from './sync/principalBudget';
+import { createSyncUseCases } from './sync/syncUseCases';
 
 export interface HealthCheck {
   name: string;
@@ -28,27 +39,71 @@ export interface HealthCheck {
   error?: string;
 }
 
-export interface Services {
-  config: AppConfig;
-  storage: Storage;
-  secretStore: SecretStore;
-  connectors: ConnectorService;
-  backOffice: BackOfficeClient;
-  testConnection(id: string, log: Logger): Promise<Diagnosis>;
-  sync: SyncService;
-  actionUris: ActionUriService;
-  checkDependencies(): Promise<HealthCheck[]>;
-}
+/** This process, as one instance among those Azure runs: the holder of its share of each principal's budget. */
+export const instanceId = randomUUID();
 
-export interface ServiceOverrides {
-  storage?: Storage;
-  secretStore?: SecretStore;
-  backOffice?: BackOfficeClient;
-}
+export function createServices(config: AppConfig) {
+  const now = Date.now;
+  const storage = createStorage(config);
+  const table = (name: string) => () => storage.table(name);
+  const batcher = (name: string) => new TableBatcher(table(name));
+  const secrets = createKeyVaultSecretStore(config);
+  const queues = createSyncQueues(storage, config.queues);
 
-export function createServices(config: AppConfig, overrides: ServiceOverrides = {}): Services {
-  const storage = overrides.storage ?? createStorage(config);
-  const secretStore = overrides.secretStore ?? createKeyVaultSecretStore(config);
+  const connectorStore = createConnectorStore(table(tableNames.connectors));
+  const latest = createLatestRevisionStore(table(tableNames.latestRevisions), batcher(tableNames.latestRevisions));
+  const deliveries = createDeliveryLog(
+    createDeliveryStore(table(tableNames.deliveries), batcher(tableNames.deliveries)),
+    now,
+  );
+  const audit = createAuditTrail({
+    store: createAuditStore(table(tableNames.audit), batcher(tableNames.audit)),
+    retentionMs: config.retention.auditMs,
+    now,
+  });
+  const http = createOutboundHttp({ allowLoopback: config.backOfficeAllowLoopback });
+  const backOffice = createBackOfficeClient({
+    http,
+    tokens: createTokenService({
+      entraAuthorityHost: config.entraAuthorityHost,
+      managedIdentityClientId: config.managedIdentityClientId,
+    }),
+  });
+  const authenticator: Authenticator =
+    config.auth.mode === 'entra'
+      ? createEntraAuthenticator({ authorityHost: config.entraAuthorityHost, ...config.auth })
+      : noAuthentication;
+
+  const connectors = createConnectorUseCases({
+    store: connectorStore,
+    secrets,
+    audit,
+    latest,
+    backOffice,
+    allowLoopback: config.backOfficeAllowLoopback,
+    credentialWarningMs: config.credentialExpiryWarningMs,
+    now,
+    newId: randomUUID,
+  });
+
+  const sync = createSyncUseCases({
+    connectorsOf: cachedBySourceApp((app) => connectorStore.routedTo(app), config.sync.connectorCacheMs),
+    connectorById: async (id) => (await connectorStore.get(id))?.value,
+    deliveries,
+    latest,
+    syncState: createSyncStateStore(table(tableNames.syncState), batcher(tableNames.syncState)),
+    queues,
+    audit,
+    backOffice,
+    secrets,
+    budgets: createPrincipalBudgets({
+      store: createBudgetStore(table(tableNames.budgets)),
+      settings: config.budget,
+      instanceId,
+      log: createLogger(consoleSink, { component: 'budget', instanceId }),
+    }),
+    config,
+  });
 
   const timed = async (name: string, probe: () => Promise<unknown>): Promise<HealthCheck> => {
     const started = performance.now();
@@ -56,64 +111,73 @@ export function createServices(config: AppConfig, overrides: ServiceOverrides = 
       await probe();
       return { name, ok: true, durationMs: Math.round(performance.now() - started) };
     } catch (error) {
-      const e = error as { code?: string; message?: string };
+      const e = error as { code?: string };
       return { name, ok: false, durationMs: Math.round(performance.now() - started), error: e.code ?? 'unavailable' };
     }
   };
 
-  const connectorStore = createConnectorStore(() => storage.table(tableNames.connectors));
-  const connectors = createConnectorService({
-    store: connectorStore,
-    secrets: secretStore,
-    allowLoopback: config.backOfficeAllowLoopback,
-  });
-  const backOffice =
-    overrides.backOffice ??
-    createBackOfficeClient({
-      http: createOutboundHttp({ allowLoopback: config.backOfficeAllowLoopback }),
-      tokens: createTokenService({
-        entraAuthorityHost: config.entraAuthorityHost,
-        managedIdentityClientId: config.managedIdentityClientId,
-      }),
-      allowLoopback: config.backOfficeAllowLoopback,
-    });
-
   return {
     config,
-    storage,
-    secretStore,
     connectors,
-    backOffice,
-    testConnection: createConnectionTester({ store: connectorStore, secrets: secretStore, backOffice }),
-    actionUris: createActionUriService({
-      store: createActionUriStore(() => storage.table(tableNames.actionUris)),
+    actionUris: createActionUriUseCases({
+      store: createActionUriStore(table(tableNames.actionUris)),
+      audit,
       allowedSchemes: config.actionUriSchemes,
     }),
-    sync: createSyncService({
-      connectorsOf: cachedBySourceApp((app) => connectorStore.listBySourceApp(app), config.sync.connectorCacheMs),
-      connectorById: async (id) => (await connectorStore.get(id))?.connector,
-      secrets: secretStore,
-      backOffice,
-      deliveries: createDeliveryLog(() => storage.table(tableNames.deliveries)),
-      state: createSyncState(() => storage.table(tableNames.syncState)),
-      queues: createSyncQueues(storage, config.queues),
-      policy: { delaysMs: config.sync.retryDelaysMs, horizonMs: config.sync.retryHorizonMs },
-      limiter: new KeyedLimiter(config.sync.maxConcurrencyPerConnector),
-    }),
+    sync,
+    audit,
+
+    /** The caller of a request that needs `role`: a valid Entra token with it, or "local" when auth is off. */
+    async authenticate(request: HttpRequest, role: Role, log: Logger): Promise<Actor> {
+      try {
+        return await authenticator.authenticate(request.headers.get('authorization'), role);
+      } catch (error) {
+        log.info('auth.refused', { role, reason: (error as Error).message });
+        throw error;
+      }
+    },
+
     checkDependencies: () =>
       Promise.all([
-        timed('tables', async () => {
-          const client = await storage.table(tableNames.connectors);
-          await client
-            .listEntities({ queryOptions: { select: ['PartitionKey'] } })
-            .byPage({ maxPageSize: 1 })
-            .next();
-        }),
-        timed('queue', async () => (await storage.queue(config.queues.appointments)).getProperties()),
-        timed('keyVault', () => secretStore.ping()),
+        timed('tables', () => connectorStore.list({}, { size: 1 })),
+        timed('queue', () => queues.ping()),
+        timed('keyVault', () => secrets.ping()),
       ]),
+
+    /** The retention timer: delivery rows and audit entries older than their retention. */
+    async purgeExpired() {
+      const deliveriesRemoved = await deliveries.purgeBefore(now() - config.retention.deliveriesMs);
+      const auditRemoved = await audit.purgeBefore(now() - config.retention.auditMs);
+      return { deliveries: deliveriesRemoved, audit: auditRemoved };
+    },
+
+    /** The daily credential check: one warning line per connector whose secret expires soon or has. */
+    async warnExpiringCredentials(log: Logger) {
+      let token: string | undefined;
+      let warned = 0;
+      do {
+        const page = await connectorStore.list({}, { size: 500, token });
+        for (const c of page.items) {
+          const status = credentialStatusOf(c, now(), config.credentialExpiryWarningMs);
+          if (status !== 'expiring' && status !== 'expired') continue;
+          warned++;
+          log.warn('credentials.expiring', {
+            connectorId: c.id,
+            name: c.name,
+            sourceApp: c.sourceApp,
+            status,
+            secretExpiresAt: c.secretExpiresAt,
+            daysLeft: Math.floor((Date.parse(c.secretExpiresAt!) - now()) / 86_400_000),
+          });
+        }
+        token = page.continuationToken ?? undefined;
+      } while (token);
+      log.info('credentials.checked', { warned });
+    },
   };
 }
+
+export type Services = ReturnType<typeof createServices>;
 
 let current: Services | undefined;
 

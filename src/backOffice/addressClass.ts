@@ -1,65 +1,74 @@
-// Classifies IP addresses for the back-office URI guard. Pure functions, no DNS.
-import { isIP } from 'node:net';
+// Classifies IP addresses for the back-office URI guard: pure functions, no DNS. The special-purpose ranges
+// come from ipaddr.js, which names the ranges of the IANA IPv4 and IPv6 special-purpose registries; what is
+// left for us is the rule: only globally reachable unicast may be a back office, and an IPv6 address that
+// carries an IPv4 address (mapped, compatible, NAT64, 6to4, Teredo) is judged by the IPv4 address it carries.
+import ipaddr from 'ipaddr.js';
 
 export type AddressClass = 'public' | 'loopback' | 'private' | 'link-local' | 'metadata' | 'unspecified' | 'reserved';
 
-const METADATA_V4 = '169.254.169.254';
+/** Cloud metadata and platform endpoints, refused even where their range is allowed. */
+const platformAddresses = new Set([
+  '169.254.169.254', // instance metadata (Azure, AWS, GCP)
+  '169.254.170.2', // ECS task metadata
+  '100.100.100.200', // Alibaba metadata
+  '168.63.129.16', // Azure's platform (wire server, DNS, health probes)
+  'fd00:ec2::254', // AWS metadata over IPv6
+]);
 
-function v4Parts(address: string): number[] {
-  return address.split('.').map(Number);
+const v4Classes: Record<string, AddressClass> = {
+  unicast: 'public',
+  unspecified: 'unspecified',
+  loopback: 'loopback',
+  private: 'private',
+  carrierGradeNat: 'private',
+  linkLocal: 'link-local',
+};
+
+const v6Classes: Record<string, AddressClass> = {
+  unicast: 'public',
+  unspecified: 'unspecified',
+  loopback: 'loopback',
+  uniqueLocal: 'private',
+  deprecatedSiteLocal: 'private',
+  linkLocal: 'link-local',
+};
+
+function classifyV4(address: ipaddr.IPv4): AddressClass {
+  if (platformAddresses.has(address.toString())) return 'metadata';
+  return v4Classes[address.range()] ?? 'reserved';
 }
 
-function classifyV4(address: string): AddressClass {
-  const [a = 0, b = 0] = v4Parts(address);
-  if (address === METADATA_V4 || address === '169.254.170.2' || address === '100.100.100.200') return 'metadata';
-  if (a === 0) return 'unspecified';
-  if (a === 127) return 'loopback';
-  if (a === 169 && b === 254) return 'link-local';
-  if (a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168)) return 'private';
-  if (a === 100 && b >= 64 && b <= 127) return 'private'; // carrier-grade NAT (RFC 6598)
-  if (a === 192 && b === 0 && v4Parts(address)[2] === 0) return 'reserved';
-  if (a === 198 && (b === 18 || b === 19)) return 'reserved'; // benchmarking
-  if (a >= 224) return 'reserved'; // multicast, class E, broadcast
-  return 'public';
+const v4From = (high: number, low: number) => new ipaddr.IPv4([high >> 8, high & 0xff, low >> 8, low & 0xff]);
+
+/** The IPv4 addresses an IPv6 address carries, or undefined when it carries none. */
+function embeddedV4(address: ipaddr.IPv6): ipaddr.IPv4[] | undefined {
+  const p = address.parts;
+  const range = address.range();
+  if (range === 'ipv4Mapped' || range === 'rfc6145' || range === 'rfc6052') return [v4From(p[6]!, p[7]!)];
+  // IPv4-compatible (::a.b.c.d, deprecated) falls in no named range.
+  if (p.slice(0, 6).every((x) => x === 0) && (p[6]! !== 0 || p[7]! > 1)) return [v4From(p[6]!, p[7]!)];
+  if (range === '6to4') return [v4From(p[1]!, p[2]!)];
+  // Teredo: the server's address in clear, the client's inverted in the last 32 bits.
+  if (range === 'teredo') return [v4From(p[2]!, p[3]!), v4From(~p[6]! & 0xffff, ~p[7]! & 0xffff)];
+  return undefined;
 }
 
-/** Expands an IPv6 address to eight 16-bit groups (handles ::, and an embedded IPv4 tail). */
-function v6Groups(address: string): number[] {
-  let text = address.toLowerCase().replace(/%.*$/, '');
-  const v4Tail = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  if (v4Tail) {
-    const [a = 0, b = 0, c = 0, d = 0] = v4Parts(v4Tail[1]!);
-    text = `${text.slice(0, -v4Tail[1]!.length)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+const severity: AddressClass[] = ['metadata', 'link-local', 'loopback', 'private', 'unspecified', 'reserved', 'public'];
+
+function classifyV6(address: ipaddr.IPv6): AddressClass {
+  if (platformAddresses.has(address.toString())) return 'metadata';
+  const carried = embeddedV4(address);
+  if (carried) {
+    // The local-use NAT64 prefix (64:ff9b:1::/48) is not globally reachable whatever it carries.
+    if (address.parts[0] === 0x64 && address.parts[1] === 0xff9b && address.parts[2] === 1) return 'reserved';
+    return carried.map(classifyV4).sort((a, b) => severity.indexOf(a) - severity.indexOf(b))[0]!;
   }
-  const [head = '', tail] = text.split('::');
-  const headGroups = head ? head.split(':') : [];
-  const tailGroups = tail ? tail.split(':') : [];
-  const missing = 8 - headGroups.length - tailGroups.length;
-  return [...headGroups, ...Array(tail !== undefined ? missing : 0).fill('0'), ...tailGroups].map((g) =>
-    Number.parseInt(g || '0', 16),
-  );
-}
-
-function classifyV6(address: string): AddressClass {
-  const g = v6Groups(address);
-  if (g.every((x) => x === 0)) return 'unspecified';
-  if (g.slice(0, 7).every((x) => x === 0) && g[7] === 1) return 'loopback';
-  // IPv4-mapped (::ffff:a.b.c.d) and IPv4-compatible forms take the class of the IPv4 address.
-  if (g.slice(0, 5).every((x) => x === 0) && (g[5] === 0xffff || g[5] === 0)) {
-    return classifyV4(`${g[6]! >> 8}.${g[6]! & 255}.${g[7]! >> 8}.${g[7]! & 255}`);
-  }
-  if (g[0] === 0xfd00 && g[1] === 0x0ec2 && g.slice(2, 7).every((x) => x === 0) && g[7] === 0x254) return 'metadata';
-  if ((g[0]! & 0xffc0) === 0xfe80) return 'link-local';
-  if ((g[0]! & 0xfe00) === 0xfc00) return 'private'; // unique local fc00::/7
-  if ((g[0]! & 0xff00) === 0xff00) return 'reserved'; // multicast
-  if (g[0] === 0x2001 && g[1] === 0x0db8) return 'reserved'; // documentation
-  return 'public';
+  return v6Classes[address.range()] ?? 'reserved';
 }
 
 export function classifyAddress(address: string): AddressClass {
-  const bare = address.replace(/^\[|\]$/g, '');
-  const family = isIP(bare.replace(/%.*$/, ''));
-  if (family === 4) return classifyV4(bare);
-  if (family === 6) return classifyV6(bare);
-  throw new Error(`not an IP address: ${address}`);
+  const bare = address.replace(/^\[|\]$/g, '').replace(/%.*$/, '');
+  if (!ipaddr.isValid(bare)) throw new Error(`not an IP address: ${address}`);
+  const parsed = ipaddr.parse(bare);
+  return parsed.kind() === 'ipv4' ? classifyV4(parsed as ipaddr.IPv4) : classifyV6(parsed as ipaddr.IPv6);
 }

@@ -3,7 +3,8 @@
 // Keep-alive agents per scheme, connect and total timeouts, a cap on response bodies, no redirects followed.
 import http from 'node:http';
 import https from 'node:https';
-import { isIP, type LookupFunction } from 'node:net';
+import { isIP, type LookupFunction, connect as netConnect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { checkResolvedAddresses, type Resolver } from './uriGuard';
 
 export interface OutboundRequest {
@@ -25,6 +26,7 @@ export type NetworkErrorKind =
   | 'connect-timeout'
   | 'connection-failed'
   | 'dns-failed'
+  | 'tls-failed'
   | 'address-blocked'
   | 'response-too-large';
 
@@ -49,9 +51,33 @@ export interface OutboundOptions {
   resolve?: Resolver;
 }
 
-export type OutboundHttp = (request: OutboundRequest) => Promise<OutboundResponse>;
+export type OutboundHttp = ((request: OutboundRequest) => Promise<OutboundResponse>) & {
+  /**
+   * Proves a host can be reached without sending a request: the guarded DNS lookup, a TCP connection and, for
+   * https, the TLS handshake; then the connection is closed. Rejects with a NetworkError.
+   */
+  probe(url: string): Promise<{ durationMs: number }>;
+};
+
+const TLS_CODES =
+  /^(ERR_TLS_|ERR_SSL_|CERT_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_|EPROTO$|HOSTNAME_MISMATCH)/;
+
+/** A socket or request error as a NetworkError of the right kind. */
+function networkErrorOf(error: NodeJS.ErrnoException, host: string, durationMs: number): NetworkError {
+  if (error.code === 'EBLOCKED') return new NetworkError('address-blocked', error.message, durationMs);
+  if (error.code === 'ENOTFOUND' || error.code === 'EAI_AGAIN')
+    return new NetworkError('dns-failed', `the host name ${host.replace(/:\d+$/, '')} does not resolve`, durationMs);
+  if (error.code && TLS_CODES.test(error.code))
+    return new NetworkError('tls-failed', `${error.code}: the TLS handshake with ${host} failed`, durationMs);
+  return new NetworkError(
+    'connection-failed',
+    `${error.code ?? 'error'}: the connection to ${host} failed`,
+    durationMs,
+  );
+}
 
 export function createOutboundHttp(options: OutboundOptions): OutboundHttp & { close(): void } {
+  // Shared by send and probe.
   const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
   const totalTimeoutMs = options.totalTimeoutMs ?? 100_000;
   const maxResponseBytes = options.maxResponseBytes ?? 1024 * 1024;
@@ -87,17 +113,47 @@ export function createOutboundHttp(options: OutboundOptions): OutboundHttp & { c
   };
   const agents = { 'http:': new http.Agent(agentOptions), 'https:': new https.Agent(agentOptions) };
 
-  const send = async (request: OutboundRequest): Promise<OutboundResponse> => {
-    // Node does not call `lookup` for an IP literal: check literals here, before any socket opens.
-    const hostname = new URL(request.url).hostname.replace(/^\[|\]$/g, '');
-    if (isIP(hostname)) {
-      try {
-        await checkResolvedAddresses(hostname, { allowLoopback: options.allowLoopback });
-      } catch (error) {
-        throw new NetworkError('address-blocked', (error as Error).message, 0);
-      }
+  /** Node does not call `lookup` for an IP literal: literals are checked here, before any socket opens. */
+  const checkLiteral = async (hostname: string) => {
+    const bare = hostname.replace(/^\[|\]$/g, '');
+    if (!isIP(bare)) return;
+    try {
+      await checkResolvedAddresses(bare, { allowLoopback: options.allowLoopback });
+    } catch (error) {
+      throw new NetworkError('address-blocked', (error as Error).message, 0);
     }
+  };
+
+  const send = async (request: OutboundRequest): Promise<OutboundResponse> => {
+    await checkLiteral(new URL(request.url).hostname);
     return sendChecked(request);
+  };
+
+  const probe = async (target: string): Promise<{ durationMs: number }> => {
+    const url = new URL(target);
+    await checkLiteral(url.hostname);
+    const started = performance.now();
+    const elapsed = () => Math.round(performance.now() - started);
+    const secure = url.protocol === 'https:';
+    const port = Number(url.port || (secure ? 443 : 80));
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    return new Promise((resolve, reject) => {
+      let socket: Socket;
+      const done = (error?: NetworkError) => {
+        clearTimeout(timer);
+        socket.destroy();
+        if (error) reject(error);
+        else resolve({ durationMs: elapsed() });
+      };
+      const timer = setTimeout(
+        () => done(new NetworkError('connect-timeout', `could not connect within ${connectTimeoutMs} ms`, elapsed())),
+        connectTimeoutMs,
+      );
+      socket = secure
+        ? tlsConnect({ host, port, servername: isIP(host) ? undefined : host, lookup: guardedLookup }, () => done())
+        : netConnect({ host, port, lookup: guardedLookup }, () => done());
+      socket.once('error', (error: NodeJS.ErrnoException) => done(networkErrorOf(error, url.host, elapsed())));
+    });
   };
 
   const sendChecked = (request: OutboundRequest): Promise<OutboundResponse> =>
@@ -136,19 +192,7 @@ export function createOutboundHttp(options: OutboundOptions): OutboundHttp & { c
           clearTimeout(connect); // a reused keep-alive socket
         else socket.once('connect', () => clearTimeout(connect));
       });
-      req.on('error', (error: NodeJS.ErrnoException) => {
-        if (error.code === 'EBLOCKED') return fail(new NetworkError('address-blocked', error.message, elapsed()));
-        if (error.code === 'ENOTFOUND' || error.code === 'EAI_AGAIN') {
-          return fail(new NetworkError('dns-failed', `the host name ${url.hostname} does not resolve`, elapsed()));
-        }
-        fail(
-          new NetworkError(
-            'connection-failed',
-            `${error.code ?? 'error'}: the connection to ${url.host} failed`,
-            elapsed(),
-          ),
-        );
-      });
+      req.on('error', (error: NodeJS.ErrnoException) => fail(networkErrorOf(error, url.host, elapsed())));
       req.on('response', (res) => {
         const chunks: Buffer[] = [];
         let size = 0;
@@ -186,6 +230,7 @@ export function createOutboundHttp(options: OutboundOptions): OutboundHttp & { c
     });
 
   return Object.assign(send, {
+    probe,
     close() {
       agents['http:'].destroy();
       agents['https:'].destroy();

@@ -1,55 +1,8 @@
-// Every result of talking to a back office becomes one of four outcomes with a stable, documented code.
+// Every answer of a back office, and every way of not getting one, becomes one of four outcomes with a
+// stable, documented code (the catalogue is model/outcome.ts).
+import type { Outcome, OutcomeCode, OutcomeKind } from '../model/outcome';
 import { redactAndTruncate } from '../platform/redact';
 import type { NetworkError, OutboundResponse } from './outboundHttp';
-
-export type OutcomeKind = 'delivered' | 'duplicate' | 'transient' | 'permanent';
-
-export interface Outcome {
-  kind: OutcomeKind;
-  code: string;
-  message: string;
-  status?: number;
-  retryAfterMs?: number;
-  durationMs: number;
-  /** The back office's or Entra's own error code (e.g. Internal_EntityWithSameKeyExists, AADSTS7000215). */
-  upstreamCode?: string;
-}
-
-/** The code catalogue: the README's troubleshooting table is checked against it by a test. */
-export const outcomeCodes = {
-  delivered: 'the back office accepted the change (200/201/202/204)',
-  duplicate: 'the back office already had this change (409, or Internal_EntityWithSameKeyExists); counts as delivered',
-  'config.credentials-unparseable': 'the stored password does not follow client_id=...&client_secret=...',
-  'config.secret-missing': 'the connector says it has a password but Key Vault has no such secret version',
-  'config.address-blocked': 'the host resolves to a loopback, private, link-local or metadata address',
-  'auth.invalid-client-secret':
-    'Entra refused the client secret (AADSTS7000215): expired, or the secret ID was used instead of its value',
-  'auth.invalid-client': 'Entra does not know the client id in this tenant (AADSTS700016)',
-  'auth.invalid-tenant': 'Entra does not know the tenant (AADSTS90002)',
-  'auth.invalid-scope': 'Entra refused the scope (AADSTS1002012 / AADSTS70011)',
-  'auth.token-failed': 'Entra refused the token request for another reason (see the AADSTS code)',
-  'auth.token-unavailable': 'the token service is throttling or unavailable; retried later',
-  'auth.empty-token': 'the token service answered without an access token',
-  'auth.managed-identity-failed': 'the managed identity could not get a token (not in Azure, or AZURE_CLIENT_ID wrong)',
-  'auth.rejected': 'the back office refused the credentials (401/403) even after a fresh token',
-  'http.redirect': 'the back office answered with a redirect; redirects are not followed (fix webServiceUri)',
-  'http.not-found': 'the endpoint does not exist (404): wrong company, environment, page or service name',
-  'http.not-allowed': 'the endpoint refuses the method (405): on-premises APIs may be disabled (ApiServicesEnabled)',
-  'http.too-large': 'the back office refused the body as too large (413)',
-  'http.rejected': 'the back office refused the change (another 4xx); the message says why',
-  'http.throttled': 'the back office is throttling (429); retried after Retry-After or back-off',
-  'http.timeout': 'the back office timed out (408/504); retried',
-  'http.server-error': 'the back office failed (5xx); retried',
-  'soap.fault': 'the SOAP service answered with a fault; the message says why',
-  'soap.busy': 'the SOAP service is busy or timed out; retried',
-  'net.timeout': 'no complete answer in time; retried',
-  'net.connect-timeout': 'could not connect in time (a firewall?); retried',
-  'net.connection-failed': 'the connection was refused or reset; retried',
-  'net.dns-failed': 'the host name does not resolve; retried',
-  'net.response-too-large': 'the answer exceeded the size cap',
-} as const;
-
-export type OutcomeCode = keyof typeof outcomeCodes;
 
 export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
   if (!value) return undefined;
@@ -177,6 +130,8 @@ export function classifyNetworkError(error: NetworkError): Outcome {
       return outcome('transient', 'net.timeout', error.message, { durationMs });
     case 'connect-timeout':
       return outcome('transient', 'net.connect-timeout', error.message, { durationMs });
+    case 'tls-failed':
+      return outcome('transient', 'net.tls-failed', error.message, { durationMs });
     default:
       return outcome('transient', 'net.connection-failed', error.message, { durationMs });
   }

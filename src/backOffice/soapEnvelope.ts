@@ -1,5 +1,5 @@
 // The SOAP `Create` envelope for a Business Central / NAV page web service (page-field names, e.g. Job_No).
-import type { PushBody } from './pushBody';
+import type { PushBody } from '../model/pushBody';
 
 const escapeXml = (s: string) =>
   s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');

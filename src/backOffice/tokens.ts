@@ -1,21 +1,20 @@
 // Bearer tokens for Business Central: OAuth 2.0 client credentials through MSAL (one long-lived confidential
-// client per tenant + client id + secret, so its cache is reused and a rotated secret gets a new client),
-// or the app's managed identity through @azure/identity.
+// client per tenant + client id + secret, so its cache is reused and a rotated secret gets a new client), or
+// the app's managed identity through @azure/identity.
+//
+// A failure is permanent only when the answer names a configuration problem (the client, its secret, the
+// tenant, the scope, a missing identity); an outage, a 5xx, throttling or a timeout is transient and retried.
 import { createHash } from 'node:crypto';
 import type { TokenCredential } from '@azure/identity';
 import type { ConfidentialClientApplication, INetworkModule } from '@azure/msal-node';
+import type { OutcomeCode } from '../model/outcome';
 import { registerSecret } from '../platform/redact';
-import type { Outcome, OutcomeCode } from './outcome';
+import { type StageOutcome, TokenError } from './stageError';
 
 export const BUSINESS_CENTRAL_SCOPE = 'https://api.businesscentral.dynamics.com/.default';
 const PUBLIC_CLOUD = 'https://login.microsoftonline.com';
-
-export class TokenError extends Error {
-  override readonly name = 'TokenError';
-  constructor(readonly outcome: Omit<Outcome, 'durationMs'>) {
-    super(outcome.message);
-  }
-}
+const TOKEN_TIMEOUT_MS = 30_000;
+const MAX_CLIENTS = 500;
 
 export interface TokenService {
   clientCredentials(tenant: string, clientId: string, clientSecret: string, forceRefresh: boolean): Promise<string>;
@@ -29,28 +28,39 @@ export interface TokenServiceOptions {
 
 const isLoopbackHttp = (url: string) => /^http:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?$/i.test(url);
 
-/** MSAL's network module over fetch, sending the public-cloud URLs MSAL builds to a loopback fake instead. */
-function rewritingNetworkClient(target: string): INetworkModule {
+/**
+ * MSAL's network module over fetch: a timeout on every call, an error answer that is not JSON (a gateway's
+ * HTML 503) turned into an OAuth error MSAL throws instead of an empty token, and, for tests, the public-cloud
+ * URLs MSAL builds sent to a loopback fake.
+ */
+function networkClient(rewriteTo: string | undefined): INetworkModule {
   const send = async (
     method: 'GET' | 'POST',
     url: string,
     options?: { headers?: Record<string, string>; body?: string },
   ) => {
-    const res = await fetch(url.replace(PUBLIC_CLOUD, target), {
+    const res = await fetch(rewriteTo ? url.replace(PUBLIC_CLOUD, rewriteTo) : url, {
       method,
       headers: options?.headers,
       body: method === 'POST' ? (options?.body ?? '') : undefined,
+      signal: AbortSignal.timeout(TOKEN_TIMEOUT_MS),
     });
     const headers: Record<string, string> = {};
     res.headers.forEach((v, k) => {
       headers[k] = v;
     });
     const text = await res.text();
-    let body: unknown = {};
+    let body: Record<string, unknown> = {};
     try {
-      body = JSON.parse(text);
+      body = JSON.parse(text) as Record<string, unknown>;
     } catch {
-      // not JSON: MSAL reports it from the status
+      // not JSON: described below when it is an error
+    }
+    if (res.status >= 400 && typeof body.error !== 'string') {
+      body = {
+        error: res.status >= 500 || res.status === 429 ? 'temporarily_unavailable' : 'invalid_request',
+        error_description: `The token service answered HTTP ${res.status} without an OAuth error.`,
+      };
     }
     return { headers, body, status: res.status } as never;
   };
@@ -60,43 +70,115 @@ function rewritingNetworkClient(target: string): INetworkModule {
   };
 }
 
-const AADSTS_CODES: Record<string, OutcomeCode> = {
+/** AADSTS numbers that name a configuration problem, and the code each gets. */
+const CONFIGURATION_AADSTS: Record<string, OutcomeCode> = {
   '7000215': 'auth.invalid-client-secret',
-  '7000222': 'auth.invalid-client-secret',
+  '7000222': 'auth.secret-expired',
   '700016': 'auth.invalid-client',
+  '7000112': 'auth.invalid-client',
   '90002': 'auth.invalid-tenant',
   '900023': 'auth.invalid-tenant',
+  '90072': 'auth.invalid-tenant',
   '1002012': 'auth.invalid-scope',
   '70011': 'auth.invalid-scope',
+  '500011': 'auth.invalid-scope',
 };
 
-/** MSAL errors to outcomes: AADSTS numbers are surfaced; throttling and outages are transient. */
-function tokenErrorFrom(error: unknown): TokenError {
-  const e = error as { errorCode?: string; errorMessage?: string; message?: string; status?: number };
+/** OAuth error codes of answers about the request itself (RFC 6749 5.2), not about the service's health. */
+const CONFIGURATION_ERRORS = new Set([
+  'invalid_client',
+  'unauthorized_client',
+  'invalid_scope',
+  'invalid_grant',
+  'invalid_request',
+  'unsupported_grant_type',
+]);
+
+const secretHint: Partial<Record<OutcomeCode, string>> = {
+  'auth.secret-expired':
+    'create a new client secret in the app registration and PUT the connector with client_id=...&client_secret=<new value>',
+};
+
+/** MSAL errors to outcomes. */
+export function tokenErrorFrom(error: unknown): TokenError {
+  const e = error as {
+    errorCode?: string;
+    errorMessage?: string;
+    message?: string;
+    status?: number;
+    errorNo?: string | number;
+  };
   const text = `${e.errorMessage ?? ''} ${e.message ?? ''}`;
-  const aadsts = /AADSTS(\d+)/.exec(text)?.[1];
-  const busy = /temporarily_unavailable|server_error|request_throttled/.test(`${e.errorCode ?? ''} ${text}`);
-  const raw = e.errorMessage ?? e.message ?? 'token request failed';
+  const aadsts = e.errorNo !== undefined && e.errorNo !== '' ? String(e.errorNo) : /AADSTS(\d+)/.exec(text)?.[1];
+  const raw = e.errorMessage || e.message || 'token request failed';
   // MSAL prefixes "Error(s): 7000215 - Timestamp: ... - Description: "; the AADSTS text is what a user needs.
   const firstLine = raw
     .slice(Math.max(0, raw.indexOf('AADSTS')))
     .split(/\r?\n|Trace ID:| - Correlation ID:/)[0]!
-    .trim();
-  if (aadsts && !busy) {
-    const code = AADSTS_CODES[aadsts] ?? 'auth.token-failed';
-    return new TokenError({ kind: 'permanent', code, message: firstLine, upstreamCode: `AADSTS${aadsts}` });
+    .trim()
+    .slice(0, 300);
+  const status = typeof e.status === 'number' ? e.status : undefined;
+  const outage =
+    status === undefined
+      ? !CONFIGURATION_ERRORS.has(e.errorCode ?? '')
+      : status >= 500 || status === 429 || status === 408;
+  const named = aadsts ? CONFIGURATION_AADSTS[aadsts] : undefined;
+  if (!outage && (named || CONFIGURATION_ERRORS.has(e.errorCode ?? ''))) {
+    const code = named ?? 'auth.token-failed';
+    const hint = secretHint[code];
+    return new TokenError({
+      kind: 'permanent',
+      code,
+      message: hint ? `${firstLine}; ${hint}` : firstLine,
+      ...(aadsts ? { upstreamCode: `AADSTS${aadsts}` } : {}),
+    });
   }
   return new TokenError({
     kind: 'transient',
     code: 'auth.token-unavailable',
-    message: `the token service is unavailable or throttling: ${firstLine.slice(0, 200)}`,
+    message: `the token service failed or is throttling${status ? ` (HTTP ${status})` : ''}: ${firstLine.slice(0, 200)}`,
+    ...(aadsts ? { upstreamCode: `AADSTS${aadsts}` } : {}),
   });
 }
+
+/** @azure/identity errors of the managed identity to outcomes. */
+export function managedIdentityErrorFrom(error: unknown): TokenError {
+  const e = error as { name?: string; statusCode?: number; message?: string };
+  const message = (e.message ?? '').split('\n')[0]!.slice(0, 200);
+  const refused =
+    e.name === 'CredentialUnavailableError' ||
+    (e.statusCode !== undefined &&
+      e.statusCode >= 400 &&
+      e.statusCode < 500 &&
+      e.statusCode !== 408 &&
+      e.statusCode !== 429);
+  return new TokenError(
+    refused
+      ? {
+          kind: 'permanent',
+          code: 'auth.managed-identity-failed',
+          message: `the managed identity could not get a token: ${message}`,
+        }
+      : {
+          kind: 'transient',
+          code: 'auth.managed-identity-unavailable',
+          message: `the managed identity endpoint failed: ${message}`,
+        },
+  );
+}
+
+const emptyToken: StageOutcome = {
+  kind: 'transient',
+  code: 'auth.empty-token',
+  message: 'the token service answered without an access token',
+};
 
 export function createTokenService(options: TokenServiceOptions): TokenService {
   const authorityHost = options.entraAuthorityHost.replace(/\/+$/, '');
   const viaFake = isLoopbackHttp(authorityHost);
-  const clients = new Map<string, ConfidentialClientApplication>();
+  const network = networkClient(viaFake ? authorityHost : undefined);
+  // Least recently used first; each client holds its secret's registration with the redactor until evicted.
+  const clients = new Map<string, { client: ConfidentialClientApplication; release: () => void }>();
   // Single flight: concurrent first deliveries share one token request instead of racing MSAL's empty cache.
   const inFlight = new Map<ConfidentialClientApplication, Promise<string>>();
   let managed: TokenCredential | undefined;
@@ -104,24 +186,42 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
   const clientFor = (tenant: string, clientId: string, clientSecret: string) => {
     // The secret is part of the key (hashed): a rotated secret must not reuse the old client's cache.
     const key = `${tenant.toLowerCase()}|${clientId.toLowerCase()}|${createHash('sha256').update(clientSecret).digest('hex')}`;
-    let client = clients.get(key);
-    if (!client) {
-      const { ConfidentialClientApplication } = require('@azure/msal-node') as typeof import('@azure/msal-node');
-      client = new ConfidentialClientApplication({
-        auth: { clientId, clientSecret, authority: `${viaFake ? PUBLIC_CLOUD : authorityHost}/${tenant}` },
-        system: {
-          ...(viaFake ? { networkClient: rewritingNetworkClient(authorityHost) } : {}),
-          loggerOptions: { piiLoggingEnabled: false, loggerCallback: () => undefined },
-        },
-      });
-      clients.set(key, client);
+    const found = clients.get(key);
+    if (found) {
+      clients.delete(key);
+      clients.set(key, found);
+      return found.client;
+    }
+    const { ConfidentialClientApplication } = require('@azure/msal-node') as typeof import('@azure/msal-node');
+    const client = new ConfidentialClientApplication({
+      auth: { clientId, clientSecret, authority: `${viaFake ? PUBLIC_CLOUD : authorityHost}/${tenant}` },
+      system: {
+        networkClient: network,
+        loggerOptions: { piiLoggingEnabled: false, loggerCallback: () => undefined },
+      },
+    });
+    clients.set(key, { client, release: registerSecret(clientSecret) });
+    if (clients.size > MAX_CLIENTS) {
+      const [oldestKey, oldest] = clients.entries().next().value!;
+      clients.delete(oldestKey);
+      oldest.release();
     }
     return client;
   };
 
+  const managedCredential = (fresh: boolean): TokenCredential => {
+    // A new credential has an empty cache: the way to force a new token after a 401.
+    if (!managed || fresh) {
+      const { ManagedIdentityCredential } = require('@azure/identity') as typeof import('@azure/identity');
+      managed = options.managedIdentityClientId
+        ? new ManagedIdentityCredential({ clientId: options.managedIdentityClientId })
+        : new ManagedIdentityCredential();
+    }
+    return managed;
+  };
+
   return {
     async clientCredentials(tenant, clientId, clientSecret, forceRefresh) {
-      registerSecret(clientSecret);
       const client = clientFor(tenant, clientId, clientSecret);
       const pending = inFlight.get(client);
       if (pending && !forceRefresh) return pending;
@@ -136,13 +236,7 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
           throw tokenErrorFrom(error);
         }
         // MSAL resolves a 2xx without access_token as an empty token instead of failing.
-        if (!result?.accessToken)
-          throw new TokenError({
-            kind: 'transient',
-            code: 'auth.empty-token',
-            message: 'the token service answered without an access token',
-          });
-        registerSecret(result.accessToken);
+        if (!result?.accessToken) throw new TokenError(emptyToken);
         return result.accessToken;
       })();
       inFlight.set(client, request);
@@ -152,25 +246,15 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
         if (inFlight.get(client) === request) inFlight.delete(client);
       }
     },
-    async managedIdentity() {
-      if (!managed) {
-        const { ManagedIdentityCredential } = require('@azure/identity') as typeof import('@azure/identity');
-        managed = options.managedIdentityClientId
-          ? new ManagedIdentityCredential({ clientId: options.managedIdentityClientId })
-          : new ManagedIdentityCredential();
-      }
+    async managedIdentity(forceRefresh) {
+      let token: Awaited<ReturnType<TokenCredential['getToken']>>;
       try {
-        const token = await managed.getToken(BUSINESS_CENTRAL_SCOPE);
-        if (!token?.token) throw new Error('empty token');
-        registerSecret(token.token);
-        return token.token;
+        token = await managedCredential(forceRefresh).getToken(BUSINESS_CENTRAL_SCOPE);
       } catch (error) {
-        throw new TokenError({
-          kind: 'permanent',
-          code: 'auth.managed-identity-failed',
-          message: `the managed identity could not get a token: ${((error as Error).message ?? '').split('\n')[0]!.slice(0, 200)}`,
-        });
+        throw managedIdentityErrorFrom(error);
       }
+      if (!token?.token) throw new TokenError(emptyToken);
+      return token.token;
     },
   };
 }

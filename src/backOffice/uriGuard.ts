@@ -38,7 +38,10 @@ export function addressProblem(cls: AddressClass | 'name', options: UriGuardOpti
         ? undefined
         : { rule: 'no-loopback', message: 'must not target loopback (localhost, 127.0.0.0/8, ::1)' };
     case 'metadata':
-      return { rule: 'no-metadata', message: 'must not target the cloud metadata endpoint' };
+      return {
+        rule: 'no-metadata',
+        message: 'must not target a cloud metadata or platform endpoint (169.254.169.254, 168.63.129.16)',
+      };
     case 'link-local':
       return { rule: 'no-link-local', message: 'must not target link-local addresses (169.254.0.0/16, fe80::/10)' };
     case 'private':
@@ -49,7 +52,11 @@ export function addressProblem(cls: AddressClass | 'name', options: UriGuardOpti
     case 'unspecified':
       return { rule: 'no-unspecified', message: 'must not target an unspecified address (0.0.0.0, ::)' };
     case 'reserved':
-      return { rule: 'no-reserved', message: 'must not target a reserved or multicast address' };
+      return {
+        rule: 'no-reserved',
+        message:
+          'must not target an address that is not globally reachable (documentation, benchmarking, multicast, reserved or special-purpose ranges)',
+      };
   }
 }
 

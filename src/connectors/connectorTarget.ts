@@ -1,13 +1,15 @@
-// A stored connector plus its secret from Key Vault: what the back-office adapters need.
-import type { ConnectorTarget } from '../backOffice/backOfficeClient';
+// A stored connector plus its secret from Key Vault: the target the back-office adapters need.
+import type { BackOfficeTarget } from '../backOffice/target';
+import type { StoredConnector } from '../model/connector';
 import type { SecretStore } from '../secrets/secretStore';
-import type { StoredConnector } from './connectorStore';
 
+/** The connector says it has a secret, but Key Vault has no such version. */
 export class SecretMissingError extends Error {
   override readonly name = 'SecretMissingError';
 }
 
-export async function resolveTarget(connector: StoredConnector, secrets: SecretStore): Promise<ConnectorTarget> {
+/** Reads the connector's secret (cached per version); a Key Vault outage rejects with a DependencyError. */
+export async function resolveTarget(connector: StoredConnector, secrets: SecretStore): Promise<BackOfficeTarget> {
   let secret: string | null = null;
   if (connector.hasPassword) {
     if (!connector.secretName || !connector.secretVersion)

@@ -1,4 +1,4 @@
-// HTTP adapters for action URI definitions and rendering.
+// HTTP functions for action URI definitions and rendering.
 import { z } from 'zod';
 import {
   actionUriInputSchema,
@@ -6,13 +6,15 @@ import {
   actionUriSchema,
   renderedSchema,
   renderRequestSchema,
-} from '../actionUris/model';
-import type { RouteDoc } from '../platform/openapi';
+} from '../model/actionUri';
 import { getServices } from '../services';
-import { httpEndpoint, ifMatchOf, json, parseWith, readJsonBody, readQuery } from './http';
+import { ifMatchOf } from './http';
+import { defineRoute } from './route';
 
-const idSchema = z.object({ id: z.uuid({ error: 'must be an action URI id (a UUID)' }) });
+const params = z.object({ id: z.uuid({ error: 'must be an action URI id (a UUID)' }) });
 const tags = ['action URIs'];
+const role = 'Connectors.Manage' as const;
+const MAX_BODY = 16 * 1024;
 const example = {
   sourceApp: 'BCCRONUSUS',
   sourceType: 'SERVICE',
@@ -22,50 +24,60 @@ const example = {
   isDefault: true,
   requestType: 'GET',
 };
+const etagHeader = { etag: 'The version of the definition; send it back in If-Match' };
 
-export const docs: Record<string, RouteDoc> = {
-  createActionUri: {
+export const routes = [
+  defineRoute({
+    name: 'createActionUri',
+    method: 'POST',
+    route: 'action-uris',
+    role,
     summary: 'Create an action URI definition',
     tags,
-    body: actionUriInputSchema,
-    bodyExample: example,
+    body: { schema: actionUriInputSchema, maxBytes: MAX_BODY, example },
     responses: {
-      201: { description: 'Created', schema: actionUriSchema },
-      400: { description: 'Invalid template, placeholder or scheme' },
-      409: { description: 'Another default exists in the scope' },
+      201: {
+        description: 'Created',
+        schema: actionUriSchema,
+        headers: { location: 'URL of the definition', ...etagHeader },
+      },
+      409: { description: 'Another definition is the default in that scope (default-exists)' },
     },
-  },
-  listActionUris: {
+    async handler({ body, request, call, log }) {
+      const { value, etag } = await getServices().actionUris.create(body, call, log);
+      const location = new URL(`/api/action-uris/${value.id}`, request.url).toString();
+      return { status: 201, body: value, headers: { location, etag } };
+    },
+  }),
+  defineRoute({
+    name: 'listActionUris',
+    method: 'GET',
+    route: 'action-uris',
+    role,
     summary: 'List action URI definitions',
     tags,
     query: actionUriListQuerySchema,
     responses: { 200: { description: 'Definitions', schema: z.object({ items: z.array(actionUriSchema) }) } },
-  },
-  getActionUri: {
-    summary: 'Read an action URI definition',
-    tags,
-    responses: {
-      200: { description: 'The definition', schema: actionUriSchema },
-      404: { description: 'No such definition' },
+    async handler({ query }) {
+      return { status: 200, body: { items: await getServices().actionUris.list(query) } };
     },
-  },
-  replaceActionUri: {
-    summary: 'Replace an action URI definition',
-    tags,
-    body: actionUriInputSchema,
-    responses: {
-      200: { description: 'Replaced', schema: actionUriSchema },
-      412: { description: 'If-Match does not match' },
-    },
-  },
-  deleteActionUri: { summary: 'Delete an action URI definition', tags, responses: { 204: { description: 'Deleted' } } },
-  renderActionUris: {
+  }),
+  defineRoute({
+    name: 'renderActionUris',
+    method: 'POST',
+    route: 'action-uris/render',
+    role: 'Scheduler',
     summary: 'Render the definitions that match a record, or several records (map multi-select)',
+    description:
+      "The records' fields depend on uriType: task and map records describe open tasks, appointment and planningBoard records describe appointments.",
     tags,
-    body: renderRequestSchema,
-    bodyExample: {
-      uriType: 'appointment',
-      records: [{ sourceApp: 'BCCRONUSUS', sourceType: 'SERVICE', jobNo: 'SO-1001', start: '2026-11-30T08:00:00Z' }],
+    body: {
+      schema: renderRequestSchema,
+      maxBytes: 1024 * 1024,
+      example: {
+        uriType: 'appointment',
+        records: [{ sourceApp: 'BCCRONUSUS', sourceType: 'SERVICE', jobNo: 'SO-1001', start: '2026-11-30T08:00:00Z' }],
+      },
     },
     responses: {
       200: {
@@ -73,40 +85,65 @@ export const docs: Record<string, RouteDoc> = {
         schema: z.object({ items: z.array(renderedSchema) }),
       },
     },
-  },
-};
-
-export const createActionUri = httpEndpoint(async ({ request, log }) => {
-  const input = await readJsonBody(request, actionUriInputSchema, 16 * 1024);
-  const { value, etag } = await getServices().actionUris.create(input, log);
-  return json(201, value, { location: new URL(`/api/action-uris/${value.id}`, request.url).toString(), etag });
-});
-
-export const listActionUris = httpEndpoint(async ({ request }) => {
-  const items = await getServices().actionUris.list(readQuery(request, actionUriListQuerySchema));
-  return json(200, { items });
-});
-
-export const getActionUri = httpEndpoint(async ({ request }) => {
-  const { id } = parseWith(idSchema, request.params, 'path', ['path']);
-  const { value, etag } = await getServices().actionUris.get(id);
-  return json(200, value, { etag });
-});
-
-export const replaceActionUri = httpEndpoint(async ({ request, log }) => {
-  const { id } = parseWith(idSchema, request.params, 'path', ['path']);
-  const input = await readJsonBody(request, actionUriInputSchema, 16 * 1024);
-  const { value, etag } = await getServices().actionUris.replace(id, input, ifMatchOf(request.headers), log);
-  return json(200, value, { etag });
-});
-
-export const deleteActionUri = httpEndpoint(async ({ request, log }) => {
-  const { id } = parseWith(idSchema, request.params, 'path', ['path']);
-  await getServices().actionUris.remove(id, ifMatchOf(request.headers), log);
-  return { status: 204 };
-});
-
-export const renderActionUris = httpEndpoint(async ({ request }) => {
-  const body = await readJsonBody(request, renderRequestSchema, 1024 * 1024);
-  return json(200, { items: await getServices().actionUris.render(body.uriType, body.records) });
-});
+    async handler({ body }) {
+      return { status: 200, body: { items: await getServices().actionUris.render(body) } };
+    },
+  }),
+  defineRoute({
+    name: 'getActionUri',
+    method: 'GET',
+    route: 'action-uris/{id}',
+    role,
+    summary: 'Read an action URI definition',
+    tags,
+    params,
+    responses: {
+      200: { description: 'The definition', schema: actionUriSchema, headers: etagHeader },
+      404: { description: 'No such definition' },
+    },
+    async handler({ params }) {
+      const { value, etag } = await getServices().actionUris.get(params.id);
+      return { status: 200, body: value, headers: { etag } };
+    },
+  }),
+  defineRoute({
+    name: 'replaceActionUri',
+    method: 'PUT',
+    route: 'action-uris/{id}',
+    role,
+    summary: 'Replace an action URI definition',
+    description: 'A body read with GET can be sent back: its read-only properties are ignored.',
+    tags,
+    params,
+    body: { schema: actionUriInputSchema, maxBytes: MAX_BODY, example },
+    responses: {
+      200: { description: 'Replaced', schema: actionUriSchema, headers: etagHeader },
+      404: { description: 'No such definition' },
+      409: { description: 'Another definition is the default in that scope (default-exists)' },
+      412: { description: 'If-Match does not match the current ETag' },
+    },
+    async handler({ params, body, request, call, log }) {
+      const { value, etag } = await getServices().actionUris.replace(params.id, body, ifMatchOf(request), call, log);
+      return { status: 200, body: value, headers: { etag } };
+    },
+  }),
+  defineRoute({
+    name: 'deleteActionUri',
+    method: 'DELETE',
+    route: 'action-uris/{id}',
+    role,
+    summary: 'Delete an action URI definition',
+    description: 'Without If-Match the delete is unconditional.',
+    tags,
+    params,
+    responses: {
+      204: { description: 'Deleted' },
+      404: { description: 'No such definition' },
+      412: { description: 'If-Match does not match the current ETag' },
+    },
+    async handler({ params, request, call, log }) {
+      await getServices().actionUris.remove(params.id, ifMatchOf(request), call, log);
+      return { status: 204 };
+    },
+  }),
+];

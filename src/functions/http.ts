@@ -1,8 +1,9 @@
-// The HTTP adapter layer: correlation, logging, body/query parsing with zod, and problem+json for errors.
-// Function modules stay thin: parse -> call a service -> map to a response.
-import { randomUUID } from 'node:crypto';
+// Serving one declared route: correlation, authentication and roles, parsing of path, query and body with the
+// declaration's schemas, problem+json for every error, HEAD, and ETag / If-None-Match.
+import { createHash, randomUUID } from 'node:crypto';
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { z } from 'zod';
+import { localActor } from '../model/audit';
 import {
   type AppError,
   isAppError,
@@ -13,26 +14,33 @@ import {
 import { createLogger, invocationSink, type Logger, traceIdOf } from '../platform/logging';
 import { problemContentType, problemForUnknown } from '../platform/problem';
 import { parseWith } from '../platform/validation';
+import { getServices } from '../services';
+import type { HttpResult, RouteDeclaration } from './route';
 
-export { fieldErrors, parseWith } from '../platform/validation';
-
-export interface HttpCall {
-  request: HttpRequest;
-  context: InvocationContext;
-  log: Logger;
-  correlationId: string;
-}
-
-export type HttpImpl = (call: HttpCall) => Promise<HttpResponseInit>;
-
-/** Wraps a handler: every response carries the correlation id, every error becomes problem+json. */
-export function httpEndpoint(impl: HttpImpl) {
+/** Turns a declaration into the handler the Functions host calls. */
+export function serve(route: RouteDeclaration) {
   return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
     const correlationId = traceIdOf(context.traceContext?.traceParent) ?? context.invocationId ?? randomUUID();
     const log = createLogger(invocationSink(context), { correlationId });
     let response: HttpResponseInit;
     try {
-      response = await impl({ request, context, log, correlationId });
+      const role = typeof route.role === 'function' ? route.role(request) : route.role;
+      // Who calls is settled first: a refused caller learns nothing of the request's validity.
+      const actor = role ? await getServices().authenticate(request, role, log) : localActor;
+      const params = route.params ? parseWith(route.params, request.params, 'path', ['path']) : undefined;
+      const query = route.query ? readQuery(request, route.query) : undefined;
+      const body = route.body ? await readJsonBody(request, route.body.schema, route.body.maxBytes) : undefined;
+      const result = await route.handler({
+        request,
+        context,
+        params,
+        query,
+        body,
+        log,
+        call: { actor, correlationId },
+        correlationId,
+      });
+      response = toResponse(result, request);
     } catch (error) {
       response = errorResponse(error, new URL(request.url).pathname, correlationId, log);
     }
@@ -41,6 +49,30 @@ export function httpEndpoint(impl: HttpImpl) {
       headers: { ...(response.headers as Record<string, string>), 'x-correlation-id': correlationId },
     };
   };
+}
+
+function toResponse(result: HttpResult, request: HttpRequest): HttpResponseInit {
+  const raw = typeof result.body === 'string';
+  const body = result.body === undefined ? undefined : raw ? (result.body as string) : JSON.stringify(result.body);
+  const headers: Record<string, string> = {
+    ...(body !== undefined && !raw ? { 'content-type': 'application/json; charset=utf-8' } : {}),
+    ...result.headers,
+  };
+  const reading = request.method === 'GET' || request.method === 'HEAD';
+  if (reading && result.status === 200 && body !== undefined) {
+    headers.etag ??= `W/"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
+    if (matchesNoneMatch(request.headers.get('if-none-match'), headers.etag))
+      return { status: 304, headers: { etag: headers.etag } };
+  }
+  if (request.method === 'HEAD') return { status: result.status, headers };
+  return { status: result.status, headers, ...(body !== undefined ? { body } : {}) };
+}
+
+/** If-None-Match: "*" or a list of entity tags, compared weakly (RFC 9110 13.1.2). */
+function matchesNoneMatch(header: string | null, etag: string): boolean {
+  if (!header) return false;
+  const bare = (tag: string) => tag.trim().replace(/^W\//, '');
+  return header.split(',').some((tag) => tag.trim() === '*' || bare(tag) === bare(etag));
 }
 
 function errorResponse(error: unknown, instance: string, correlationId: string, log: Logger): HttpResponseInit {
@@ -67,21 +99,14 @@ function safeSummary(error: unknown): unknown {
 }
 
 /** The If-Match header, or undefined when absent or blank. */
-export const ifMatchOf = (headers: Headers): string | undefined => headers.get('if-match')?.trim() || undefined;
-
-export const json = (status: number, body: unknown, headers: Record<string, string> = {}): HttpResponseInit => ({
-  status,
-  headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
-  body: JSON.stringify(body),
-});
-
-export const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
+export const ifMatchOf = (request: HttpRequest): string | undefined =>
+  request.headers.get('if-match')?.trim() || undefined;
 
 /** Reads a JSON body: content type, size cap, syntax, then the schema. */
-export async function readJsonBody<S extends z.ZodType>(
+async function readJsonBody<S extends z.ZodType>(
   request: HttpRequest,
   schema: S,
-  maxBytes = DEFAULT_MAX_BODY_BYTES,
+  maxBytes: number,
 ): Promise<z.output<S>> {
   const type = request.headers.get('content-type') ?? '';
   if (!/^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(type)) {
@@ -108,10 +133,10 @@ export async function readJsonBody<S extends z.ZodType>(
   return parseWith(schema, value, 'body');
 }
 
-export function readQuery<S extends z.ZodType>(request: HttpRequest, schema: S): z.output<S> {
+function readQuery<S extends z.ZodType>(request: HttpRequest, schema: S): z.output<S> {
   const query: Record<string, string> = {};
   for (const [key, value] of request.query.entries()) {
-    if (key !== 'code') query[key] = value; // `code` carries the function key
+    if (key !== 'code') query[key] = value; // `code` carries a function key, if a caller sends one
   }
   return parseWith(schema, query, 'query string', ['query']);
 }

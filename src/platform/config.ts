@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AppError } from './errors';
 import { defaultQueueNames } from './resourceNames';
 
 const flag = z
@@ -35,6 +36,7 @@ export const configSchema = z.object({
   BACKOFFICE_ALLOW_LOOPBACK: flag,
   APPOINTMENTS_QUEUE: optionalText.pipe(queueName.default(defaultQueueNames.appointments)),
   APPOINTMENT_RETRIES_QUEUE: optionalText.pipe(queueName.default(defaultQueueNames.appointmentRetries)),
+  RECOVERIES_QUEUE: optionalText.pipe(queueName.default(defaultQueueNames.recoveries)),
   SYNC_RETRY_DELAYS_SECONDS: optionalText.pipe(
     z
       .string()
@@ -56,11 +58,25 @@ export const configSchema = z.object({
       .max(24 * 7),
     24,
   ),
-  SYNC_MAX_CONCURRENCY_PER_CONNECTOR: numberSetting(z.number().int().min(1).max(100), 5),
   SYNC_CONNECTOR_CACHE_SECONDS: numberSetting(z.number().min(0).max(3600), 15),
+  SYNC_BATCH_MAX_OPERATIONS: numberSetting(z.number().int().min(1).max(100), 100),
+  SYNC_BATCH_LINGER_MS: numberSetting(z.number().int().min(0).max(5000), 50),
+  BACKOFFICE_MAX_CONCURRENT_PER_PRINCIPAL: numberSetting(z.number().int().min(1).max(100), 5),
+  BACKOFFICE_REQUESTS_PER_WINDOW: numberSetting(z.number().int().min(1).max(1_000_000), 6000),
+  BACKOFFICE_WINDOW_SECONDS: numberSetting(z.number().int().min(1).max(3600), 300),
+  DELIVERY_RETENTION_DAYS: numberSetting(z.number().min(1).max(3650), 30),
+  AUDIT_RETENTION_DAYS: numberSetting(z.number().min(1).max(3650), 365),
+  CREDENTIAL_EXPIRY_WARNING_DAYS: numberSetting(z.number().int().min(1).max(365), 30),
+  AUTH_MODE: optionalText.pipe(z.enum(['entra', 'off'], { error: 'must be entra or off' }).default('entra')),
+  AUTH_TENANT_ID: optionalText,
+  AUTH_AUDIENCE: optionalText,
+  /** Set by App Service / Azure Functions on every instance: how the app knows it runs in Azure. */
+  WEBSITE_INSTANCE_ID: optionalText,
 });
 
 export type RawConfig = z.infer<typeof configSchema>;
+
+const DAY_MS = 86_400_000;
 
 export interface AppConfig {
   storage:
@@ -70,18 +86,28 @@ export interface AppConfig {
   managedIdentityClientId?: string;
   entraAuthorityHost: string;
   backOfficeAllowLoopback: boolean;
-  queues: { appointments: string; appointmentRetries: string };
+  queues: { appointments: string; appointmentRetries: string; recoveries: string };
   actionUriSchemes: string[];
   sync: {
     retryDelaysMs: number[];
     retryHorizonMs: number;
-    maxConcurrencyPerConnector: number;
     connectorCacheMs: number;
+    batchMaxOperations: number;
+    batchLingerMs: number;
   };
+  /** Business Central's limits per principal (user or service principal), kept across all instances. */
+  budget: { maxConcurrent: number; requestsPerWindow: number; windowMs: number };
+  retention: { deliveriesMs: number; auditMs: number };
+  credentialExpiryWarningMs: number;
+  auth: { mode: 'off' } | { mode: 'entra'; tenantId: string; audience: string };
 }
 
-export class ConfigError extends Error {
+/** Settings that do not parse. Names the settings and the rules, never the values. */
+export class ConfigError extends AppError {
   override readonly name = 'ConfigError';
+  readonly status = 503;
+  readonly code = 'misconfigured';
+  readonly title = 'The service is misconfigured';
   constructor(readonly problems: string[]) {
     super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   }
@@ -107,6 +133,19 @@ function crossSettingProblems(env: NodeJS.ProcessEnv): string[] {
     problems.push(
       'AzureWebJobsStorage: set a connection string, or AzureWebJobsStorage__tableServiceUri and AzureWebJobsStorage__queueServiceUri for identity-based access',
     );
+  }
+  if (env.AUTH_MODE?.trim() === 'off' && has('WEBSITE_INSTANCE_ID')) {
+    problems.push(
+      'AUTH_MODE: off is for local use only; in Azure set AUTH_MODE=entra with AUTH_TENANT_ID and AUTH_AUDIENCE',
+    );
+  }
+  if ((env.AUTH_MODE?.trim() || 'entra') === 'entra') {
+    if (!has('AUTH_TENANT_ID'))
+      problems.push("AUTH_TENANT_ID: required when AUTH_MODE is entra (the tenant that issues the callers' tokens)");
+    if (!has('AUTH_AUDIENCE'))
+      problems.push(
+        "AUTH_AUDIENCE: required when AUTH_MODE is entra (the app registration's application ID URI or client id)",
+      );
   }
   const vault = env.KEY_VAULT_URI ?? '';
   if (/^(true|1)$/.test(env.KEY_VAULT_ALLOW_INSECURE ?? '') && vault.startsWith('http:') && !isLoopbackUrl(vault)) {
@@ -138,13 +177,29 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     managedIdentityClientId: c.AZURE_CLIENT_ID,
     entraAuthorityHost: c.ENTRA_AUTHORITY_HOST.replace(/\/+$/, ''),
     backOfficeAllowLoopback: c.BACKOFFICE_ALLOW_LOOPBACK,
-    queues: { appointments: c.APPOINTMENTS_QUEUE, appointmentRetries: c.APPOINTMENT_RETRIES_QUEUE },
+    queues: {
+      appointments: c.APPOINTMENTS_QUEUE,
+      appointmentRetries: c.APPOINTMENT_RETRIES_QUEUE,
+      recoveries: c.RECOVERIES_QUEUE,
+    },
     actionUriSchemes: c.ACTION_URI_SCHEMES,
     sync: {
       retryDelaysMs: c.SYNC_RETRY_DELAYS_SECONDS,
       retryHorizonMs: c.SYNC_RETRY_HORIZON_HOURS * 3_600_000,
-      maxConcurrencyPerConnector: c.SYNC_MAX_CONCURRENCY_PER_CONNECTOR,
       connectorCacheMs: c.SYNC_CONNECTOR_CACHE_SECONDS * 1000,
+      batchMaxOperations: c.SYNC_BATCH_MAX_OPERATIONS,
+      batchLingerMs: c.SYNC_BATCH_LINGER_MS,
     },
+    budget: {
+      maxConcurrent: c.BACKOFFICE_MAX_CONCURRENT_PER_PRINCIPAL,
+      requestsPerWindow: c.BACKOFFICE_REQUESTS_PER_WINDOW,
+      windowMs: c.BACKOFFICE_WINDOW_SECONDS * 1000,
+    },
+    retention: { deliveriesMs: c.DELIVERY_RETENTION_DAYS * DAY_MS, auditMs: c.AUDIT_RETENTION_DAYS * DAY_MS },
+    credentialExpiryWarningMs: c.CREDENTIAL_EXPIRY_WARNING_DAYS * DAY_MS,
+    auth:
+      c.AUTH_MODE === 'off'
+        ? { mode: 'off' }
+        : { mode: 'entra', tenantId: c.AUTH_TENANT_ID!, audience: c.AUTH_AUDIENCE! },
   };
 }

@@ -64,6 +64,30 @@ export class MethodNotAllowedError extends AppError {
   }
 }
 
+/** No valid bearer token: 401 with the challenge RFC 6750 describes. */
+export class UnauthorizedError extends AppError {
+  readonly status = 401;
+  readonly code = 'unauthorized';
+  readonly title = 'Authentication required';
+  override readonly headers: Record<string, string>;
+  constructor(detail: string, tokenSent: boolean) {
+    super(detail);
+    this.headers = {
+      'www-authenticate': tokenSent
+        ? `Bearer error="invalid_token", error_description="${detail.replace(/["\\]/g, '')}"`
+        : 'Bearer',
+    };
+  }
+}
+
+/** A valid token without the role the route needs. */
+export class ForbiddenError extends AppError {
+  readonly status = 403;
+  readonly code = 'forbidden';
+  readonly title = 'The caller lacks the role';
+  override readonly headers = { 'www-authenticate': 'Bearer error="insufficient_scope"' };
+}
+
 export class ConflictError extends AppError {
   readonly status = 409;
   readonly code: string;
@@ -78,12 +102,6 @@ export class PreconditionFailedError extends AppError {
   readonly status = 412;
   readonly code = 'precondition-failed';
   readonly title = 'The resource has changed';
-}
-
-export class PreconditionRequiredError extends AppError {
-  readonly status = 428;
-  readonly code = 'precondition-required';
-  readonly title = 'A precondition is required';
 }
 
 /** A dependency (storage, Key Vault) failed; the caller may retry. The cause is logged, never returned. */

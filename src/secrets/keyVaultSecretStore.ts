@@ -23,7 +23,12 @@ export function createKeyVaultSecretStore(
   const pollIntervalMs = options.pollIntervalMs ?? (local ? 50 : 2000);
   let client: SecretClient | undefined;
   // A secret version never changes, so a version once read can be served from memory (bounded, oldest out).
-  const versions = new Map<string, string>();
+  // Each cached value is registered with the redactor while it is cached, and released when it leaves.
+  const versions = new Map<string, { value: string; release: () => void }>();
+  const forget = (key: string) => {
+    versions.get(key)?.release();
+    versions.delete(key);
+  };
   const MAX_CACHED = 1000;
   const kv = (): SecretClient => {
     if (client) return client;
@@ -67,15 +72,19 @@ export function createKeyVaultSecretStore(
   };
 
   return {
-    async set(name, value) {
+    async set(name, value, options = {}) {
+      const properties = {
+        contentType: 'connector-credential',
+        ...(options.expiresOn ? { expiresOn: options.expiresOn } : {}),
+      };
       try {
         const result = await kv()
-          .setSecret(name, value, { contentType: 'connector-credential' })
+          .setSecret(name, value, properties)
           .catch(async (error: unknown) => {
             if (statusCodeOf(error) !== 409) throw error;
             // The name is soft-deleted (the credential was cleared before): bring it back, then add a version.
             await recover(name);
-            return kv().setSecret(name, value, { contentType: 'connector-credential' });
+            return kv().setSecret(name, value, properties);
           });
         return { name, version: result.properties.version! };
       } catch (error) {
@@ -85,13 +94,12 @@ export function createKeyVaultSecretStore(
     async get(ref: SecretRef) {
       const key = `${ref.name}/${ref.version}`;
       const cached = versions.get(key);
-      if (cached !== undefined) return cached;
+      if (cached !== undefined) return cached.value;
       try {
         const secret = await kv().getSecret(ref.name, { version: ref.version });
-        registerSecret(secret.value);
         if (secret.value !== undefined) {
-          if (versions.size >= MAX_CACHED) versions.delete(versions.keys().next().value!);
-          versions.set(key, secret.value);
+          if (versions.size >= MAX_CACHED) forget(versions.keys().next().value!);
+          versions.set(key, { value: secret.value, release: registerSecret(secret.value) });
         }
         return secret.value;
       } catch (error) {
@@ -99,8 +107,15 @@ export function createKeyVaultSecretStore(
         return fail('read', error);
       }
     },
+    async setExpiry(ref, expiresOn) {
+      try {
+        await kv().updateSecretProperties(ref.name, ref.version, { expiresOn });
+      } catch (error) {
+        fail('update', error);
+      }
+    },
     async disable(ref) {
-      versions.delete(`${ref.name}/${ref.version}`);
+      forget(`${ref.name}/${ref.version}`);
       try {
         await kv().updateSecretProperties(ref.name, ref.version, { enabled: false });
       } catch (error) {

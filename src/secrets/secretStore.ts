@@ -7,9 +7,11 @@ export interface SecretRef {
 
 export interface SecretStore {
   /** Writes a new version (recovering a soft-deleted name first) and returns its reference. */
-  set(name: string, value: string): Promise<SecretRef>;
+  set(name: string, value: string, options?: { expiresOn?: Date }): Promise<SecretRef>;
   /** The value of exactly that version; undefined when the secret or version does not exist. */
   get(ref: SecretRef): Promise<string | undefined>;
+  /** Sets when a version expires (Key Vault's expiry attribute: informational, the value stays readable). */
+  setExpiry(ref: SecretRef, expiresOn: Date): Promise<void>;
   /** Makes a version unusable (compensation when the table write that should reference it failed). */
   disable(ref: SecretRef): Promise<void>;
   /** Soft delete; a missing secret is not an error. */

@@ -1,5 +1,5 @@
 // A short-lived cache of the connectors of each source app, so the hot path is not a table read per message.
-import { normaliseSourceApp } from '../connectors/model';
+import { normaliseSourceApp } from '../model/text';
 
 export function cachedBySourceApp<T>(
   load: (sourceApp: string) => Promise<T>,

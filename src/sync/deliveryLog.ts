@@ -1,204 +1,231 @@
-// The delivery log: one row per (change, connector), keyed by the deterministic delivery id, so a redelivered
-// message updates its row instead of adding one. Rows without a connector (no-connector, malformed, crashed)
-// are keyed by the message. Every attempt is appended to a bounded history.
-import type { TableClient } from '@azure/data-tables';
-import { odata } from '@azure/data-tables';
-import { z } from 'zod';
-import { DependencyError, statusCodeOf } from '../platform/errors';
+// Writes the delivery log and its structured log lines: one row per (change, connector), keyed by the
+// deterministic delivery id, so a redelivered message updates its row instead of adding one; plus rows for
+// changes that reached no connector or could not be read at all. Every attempt joins a bounded history.
+import { createHash } from 'node:crypto';
+import type { AppointmentChange } from '../model/appointmentChange';
+import type { StoredConnector } from '../model/connector';
+import type { AttemptRecord, DeliveryStatus } from '../model/delivery';
+import type { Outcome } from '../model/outcome';
+import { deliveryId } from '../model/pushBody';
+import type { Logger } from '../platform/logging';
 import { redactAndTruncate } from '../platform/redact';
-import { type Page, readPage } from '../platform/tablePage';
+import type { DeliveryStore, StoredDelivery } from '../stores/deliveryStore';
+import { isPreconditionFailed } from '../stores/table';
 
-export const deliveryStatuses = [
-  'delivered',
-  'duplicate',
-  'skipped-disabled',
-  'skipped-action',
-  'stale',
-  'no-connector',
-  'retrying',
-  'failed',
-] as const;
-export type DeliveryStatus = (typeof deliveryStatuses)[number];
+export type RowBase = Omit<StoredDelivery, 'createdAt' | 'updatedAt' | 'history' | 'attempts' | 'status'>;
+export type RowDetails = Partial<
+  Pick<StoredDelivery, 'code' | 'message' | 'lastHttpStatus' | 'durationMs' | 'nextAttemptAt'>
+>;
 
-export const attemptRecordSchema = z.object({
-  at: z.string(),
-  attempt: z.number(),
-  outcome: z.string(),
-  status: z.number().nullable(),
-  code: z.string(),
-  durationMs: z.number(),
-  message: z.string().optional(),
-});
-export type AttemptRecord = z.output<typeof attemptRecordSchema>;
-
-export const deliveryRowSchema = z
-  .object({
-    id: z.string(),
-    messageId: z.string().nullable(),
-    connectorId: z.string().nullable(),
-    connectorName: z.string().nullable(),
-    sourceApp: z.string().nullable(),
-    sourceType: z.string().nullable(),
-    appointmentId: z.number().nullable(),
-    appointmentGuid: z.string().nullable(),
-    revision: z.number().nullable(),
-    databaseAction: z.string().nullable(),
-    status: z.enum(deliveryStatuses),
-    attempts: z.number(),
-    lastHttpStatus: z.number().nullable(),
-    code: z.string().nullable(),
-    message: z.string().nullable(),
-    durationMs: z.number().nullable(),
-    nextAttemptAt: z.string().nullable(),
-    createdAt: z.string(),
-    updatedAt: z.string(),
-    history: z.array(attemptRecordSchema),
-    /** The change as JSON, for replay (absent when too large to keep); never returned by the API. */
-    change: z.string().nullable(),
-  })
-  .meta({ title: 'Delivery' });
-export type DeliveryRow = z.output<typeof deliveryRowSchema>;
-
-export interface DeliveryFilter {
-  sourceApp?: string;
-  connectorId?: string;
-  status?: DeliveryStatus;
-  appointmentId?: number;
-  from?: Date;
-  to?: Date;
-}
-
-const ROW = 'delivery';
 const MAX_HISTORY = 25;
-const MAX_CHANGE_CHARS = 30_000; // a string property holds about 32K characters
+const MAX_ROUNDS = 10;
 
-const num = (v: unknown) => (typeof v === 'number' ? v : v === undefined || v === null ? null : Number(v));
-const str = (v: unknown) => (typeof v === 'string' ? v : null);
+/** A stable row id for rows without a connector: equal input, equal id (redelivery updates the same row). */
+export const rowIdFor = (kind: string, text: string) =>
+  deliveryId(
+    kind === 'message' ? '00000000-0000-0000-0000-000000000000' : kind,
+    createHash('sha256').update(text).digest('hex'),
+    0,
+  );
 
-function fromEntity(e: Record<string, unknown>): DeliveryRow {
+/** The trace id of a W3C traceparent. */
+export const traceIdOfParent = (traceparent: string | undefined) =>
+  traceparent ? (/^[\da-f]{2}-([\da-f]{32})-/.exec(traceparent)?.[1] ?? null) : null;
+
+export function rowBase(
+  connector: Pick<StoredConnector, 'id' | 'name'> | null,
+  change: AppointmentChange,
+  context: { traceId: string | null; connectorId?: string },
+): RowBase {
+  const id = connector?.id ?? context.connectorId;
+  const a = change.appointment;
   return {
-    id: String(e.partitionKey),
-    messageId: str(e.messageId),
-    connectorId: str(e.connectorId),
-    connectorName: str(e.connectorName),
-    sourceApp: str(e.sourceApp),
-    sourceType: str(e.sourceType),
-    appointmentId: num(e.appointmentId),
-    appointmentGuid: str(e.appointmentGuid),
-    revision: num(e.revision),
-    databaseAction: str(e.databaseAction),
-    status: e.status as DeliveryStatus,
-    attempts: Number(e.attempts ?? 0),
-    lastHttpStatus: num(e.lastHttpStatus),
-    code: str(e.code),
-    message: str(e.message),
-    durationMs: num(e.durationMs),
-    nextAttemptAt: str(e.nextAttemptAt),
-    createdAt: String(e.createdAt),
-    updatedAt: String(e.updatedAt),
-    history: e.history ? (JSON.parse(String(e.history)) as AttemptRecord[]) : [],
-    change: str(e.change),
+    id: id ? deliveryId(id, a.appointmentGuid, change.revision) : rowIdFor('no-connector', change.messageId),
+    messageId: change.messageId,
+    traceId: traceIdOfParent(change.traceparent) ?? context.traceId,
+    connectorId: id ?? null,
+    connectorName: connector?.name ?? null,
+    sourceApp: a.sourceApp,
+    sourceType: a.sourceType,
+    appointmentId: a.appointmentId,
+    appointmentGuid: a.appointmentGuid,
+    revision: change.revision,
+    databaseAction: change.databaseAction,
+    lastHttpStatus: null,
+    code: null,
+    message: null,
+    durationMs: null,
+    nextAttemptAt: null,
+    change: JSON.stringify(change),
   };
 }
 
-function toEntity(row: DeliveryRow): Record<string, unknown> & { partitionKey: string; rowKey: string } {
-  const entity: Record<string, unknown> & { partitionKey: string; rowKey: string } = {
-    partitionKey: row.id,
-    rowKey: ROW,
+export function attemptOf(outcome: Outcome, attempt: number, at: number): AttemptRecord {
+  return {
+    at: new Date(at).toISOString(),
+    attempt,
+    outcome: outcome.kind,
+    status: outcome.status ?? null,
+    code: outcome.code,
+    durationMs: outcome.durationMs,
+    message: outcome.message,
   };
-  for (const [key, value] of Object.entries(row)) {
-    if (key === 'id' || value === null || value === undefined) continue;
-    // Numbers as doubles: an appointment id above 2^31 must not become Int64 (a bigint on the way back).
-    if (typeof value === 'number') entity[key] = { value: String(value), type: 'Double' };
-    else entity[key] = key === 'history' ? JSON.stringify(value) : value;
+}
+
+export function detailsOf(outcome: Outcome): RowDetails {
+  return {
+    code: outcome.code,
+    message: outcome.upstreamCode ? `${outcome.upstreamCode}: ${outcome.message}` : outcome.message,
+    lastHttpStatus: outcome.status ?? null,
+    durationMs: outcome.durationMs,
+  };
+}
+
+export function createDeliveryLog(store: DeliveryStore, now: () => number) {
+  /** The row after this update, given what was there. */
+  function next(
+    base: RowBase,
+    current: StoredDelivery | undefined,
+    status: DeliveryStatus,
+    attempt: AttemptRecord | undefined,
+    stamp: string,
+  ): StoredDelivery {
+    const history = [...(current?.history ?? [])];
+    if (attempt)
+      history.push({ ...attempt, ...(attempt.message ? { message: redactAndTruncate(attempt.message, 300) } : {}) });
+    return {
+      ...base,
+      message: base.message === null ? null : redactAndTruncate(base.message, 1000),
+      change: base.change ?? current?.change ?? null,
+      status,
+      attempts: (current?.attempts ?? 0) + (attempt && attempt.attempt > 0 ? 1 : 0),
+      createdAt: current?.createdAt ?? stamp,
+      updatedAt: stamp,
+      history: history.slice(-MAX_HISTORY),
+    };
   }
-  return entity;
-}
 
-export interface DeliveryLog {
-  get(id: string): Promise<DeliveryRow | undefined>;
-  /** Applies an update to the row (created when missing), appending an attempt when given. */
-  record(
-    base: Omit<DeliveryRow, 'createdAt' | 'updatedAt' | 'history' | 'attempts' | 'status'>,
-    update: { status: DeliveryStatus; attempt?: AttemptRecord; countsAsAttempt?: boolean },
-  ): Promise<DeliveryRow>;
-  list(filter: DeliveryFilter, page: { size: number; token?: string }): Promise<Page<DeliveryRow>>;
-}
-
-export function serialiseChange(change: unknown): string | null {
-  const json = JSON.stringify(change);
-  return json.length <= MAX_CHANGE_CHARS ? json : null;
-}
-
-export function createDeliveryLog(table: () => Promise<TableClient>, now: () => Date = () => new Date()): DeliveryLog {
-  const fail = (operation: string, error: unknown): never => {
-    throw new DependencyError(`Table storage failed to ${operation}.`, 'storage-unavailable', { cause: error });
-  };
-  const get = async (id: string) => {
-    try {
-      return fromEntity(await (await table()).getEntity<Record<string, unknown>>(id, ROW));
-    } catch (error) {
-      if (statusCodeOf(error) === 404) return undefined;
-      return fail('read a delivery', error);
-    }
-  };
-  return {
-    get,
-    async record(base, update) {
-      const client = await table();
-      // Most rows are new: create first (one round trip); on a conflict read, merge and replace with the ETag,
-      // since two instances may record on one row (a redelivered message).
-      let current: (DeliveryRow & { etag?: string }) | undefined;
-      let tryCreate = true;
-      for (let round = 0; ; round++) {
-        if (!tryCreate) {
-          try {
-            const entity = await client.getEntity<Record<string, unknown>>(base.id, ROW);
-            current = { ...fromEntity(entity), etag: entity.etag };
-          } catch (error) {
-            if (statusCodeOf(error) !== 404) fail('read a delivery', error);
-            current = undefined;
-          }
-        }
-        const stamp = now().toISOString();
-        const history = [...(current?.history ?? [])];
-        if (update.attempt)
-          history.push({
-            ...update.attempt,
-            ...(update.attempt.message ? { message: redactAndTruncate(update.attempt.message, 300) } : {}),
-          });
-        const row: DeliveryRow = {
-          ...base,
-          message: base.message === null ? null : redactAndTruncate(base.message, 1000),
-          change: base.change ?? current?.change ?? null,
-          status: update.status,
-          attempts: (current?.attempts ?? 0) + (update.countsAsAttempt ? 1 : 0),
-          createdAt: current?.createdAt ?? stamp,
-          updatedAt: stamp,
-          history: history.slice(-MAX_HISTORY),
-        };
-        try {
-          if (current) await client.updateEntity(toEntity(row), 'Replace', { etag: current.etag });
-          else await client.createEntity(toEntity(row));
+  /** Applies an update to the row (created when missing); an attempt joins the history. */
+  async function write(base: RowBase, status: DeliveryStatus, attempt?: AttemptRecord): Promise<StoredDelivery> {
+    // Most rows are new: create first (one round trip); when the id is taken (a redelivery, another instance),
+    // read it, merge and replace with its ETag.
+    const created = next(base, undefined, status, attempt, new Date(now()).toISOString());
+    const inserted = await store.insert(created, now());
+    if (inserted.created) return created;
+    for (let round = 0; ; round++) {
+      const found = await store.find(base.id);
+      const row = next(base, found?.value, status, attempt, new Date(now()).toISOString());
+      if (!found) {
+        const keys = await store.keysOf(base.id);
+        if (keys) {
+          await store.restore(row, keys);
           return row;
-        } catch (error) {
-          tryCreate = false;
-          if ((statusCodeOf(error) === 412 || statusCodeOf(error) === 409 || statusCodeOf(error) === 404) && round < 10)
-            continue;
-          return fail('write a delivery', error);
         }
+        const again = await store.insert(row, now());
+        if (again.created) return row;
+        continue;
       }
+      try {
+        await store.replace(row, found.keys, found.etag);
+        return row;
+      } catch (error) {
+        if (!isPreconditionFailed(error) || round >= MAX_ROUNDS) throw error;
+      }
+    }
+  }
+
+  async function record(
+    base: RowBase,
+    status: DeliveryStatus,
+    log: Logger,
+    details: RowDetails = {},
+    attempt?: AttemptRecord,
+  ): Promise<StoredDelivery> {
+    const row = await write({ ...base, ...details }, status, attempt);
+    const fields = {
+      deliveryId: row.id,
+      messageId: row.messageId,
+      traceId: row.traceId,
+      connectorId: row.connectorId,
+      sourceApp: row.sourceApp,
+      appointmentId: row.appointmentId,
+      revision: row.revision,
+      status,
+      code: row.code,
+    };
+    if (status === 'failed' || status === 'no-connector') log.warn('delivery.outcome', fields);
+    else log.info('delivery.outcome', fields);
+    return row;
+  }
+
+  return {
+    record,
+
+    /** A message that is not a valid change: recorded once, failed, never retried. */
+    async recordUnreadable(
+      text: string,
+      reason: string,
+      log: Logger,
+      code = 'sync.malformed',
+      traceId: string | null = null,
+    ) {
+      const attempt: AttemptRecord = {
+        at: new Date(now()).toISOString(),
+        attempt: 0,
+        outcome: 'permanent',
+        status: null,
+        code,
+        durationMs: 0,
+        message: reason,
+      };
+      await write(
+        {
+          id: rowIdFor('message', text),
+          messageId: null,
+          traceId,
+          connectorId: null,
+          connectorName: null,
+          sourceApp: null,
+          sourceType: null,
+          appointmentId: null,
+          appointmentGuid: null,
+          revision: null,
+          databaseAction: null,
+          lastHttpStatus: null,
+          code,
+          message: reason,
+          durationMs: null,
+          nextAttemptAt: null,
+          change: text,
+        },
+        'failed',
+        attempt,
+      );
+      log.warn('delivery.outcome', { status: 'failed', code, reason, traceId });
     },
-    async list(filter, page) {
-      const client = await table();
-      const clauses = [odata`RowKey eq ${ROW}`];
-      if (filter.sourceApp) clauses.push(odata`sourceApp eq ${filter.sourceApp}`);
-      if (filter.connectorId) clauses.push(odata`connectorId eq ${filter.connectorId}`);
-      if (filter.status) clauses.push(odata`status eq ${filter.status}`);
-      if (filter.appointmentId !== undefined) clauses.push(`appointmentId eq ${filter.appointmentId}.0`);
-      if (filter.from) clauses.push(odata`updatedAt ge ${filter.from.toISOString()}`);
-      if (filter.to) clauses.push(odata`updatedAt lt ${filter.to.toISOString()}`);
-      return readPage(client, clauses.join(' and '), page, fromEntity, 'deliveries');
+
+    logAttempt(log: Logger, connector: StoredConnector, change: AppointmentChange, outcome: Outcome, attempt: number) {
+      log.info('delivery.attempt', {
+        connectorId: connector.id,
+        backOffice: connector.backOffice,
+        messageId: change.messageId,
+        traceId: traceIdOfParent(change.traceparent),
+        sourceApp: change.appointment.sourceApp,
+        appointmentId: change.appointment.appointmentId,
+        revision: change.revision,
+        outcome: outcome.kind,
+        status: outcome.status ?? null,
+        code: outcome.code,
+        durationMs: outcome.durationMs,
+        attempt,
+      });
     },
+
+    find: (id: string) => store.find(id),
+    list: store.list,
+    indexMessage: store.indexMessage,
+    purgeBefore: store.purgeBefore,
   };
 }
+
+export type DeliveryLog = ReturnType<typeof createDeliveryLog>;

@@ -22,6 +22,3 @@ export function nextRetryDelay(
   const delay = Math.round(Math.max(jittered, retryAfterMs ?? 0));
   return now + delay - firstAttemptAt > policy.horizonMs ? undefined : delay;
 }
-
-/** Storage queues accept a visibility delay of at most 7 days. */
-export const MAX_QUEUE_DELAY_SECONDS = 7 * 24 * 3600;

@@ -1,111 +1,109 @@
-// Ordering per (connector, appointment): the last delivered revision, and a claim (revision + lease) that
-// keeps two revisions of one appointment from being in flight at once for one connector, across instances.
-// Every write is ETag-guarded; a lease outlives a crashed instance by at most its length.
-import type { TableClient } from '@azure/data-tables';
-import { DependencyError, statusCodeOf } from '../platform/errors';
+// Ordering per (connector, appointment), across instances: the last revision the back office accepted, and a
+// claim (revision + lease) so two revisions of one appointment are never in flight at once for one connector.
+// An older revision is stale once a newer one was sent or is in flight; a newer one waits for an older one in
+// flight. The decisions are pure functions (tested table-driven); the I/O is a loop of ETag-guarded writes.
+import type { SyncStateRow, SyncStateStore } from '../stores/syncStateStore';
 
-export type ClaimResult =
-  | { kind: 'claimed'; release(delivered: boolean): Promise<void> }
-  | { kind: 'stale'; lastDelivered: number }
+export type ClaimDecision =
+  | { kind: 'claim' }
+  | { kind: 'stale'; lastDelivered: number | null; inFlight: number | null }
   | { kind: 'busy'; inFlight: number };
 
-export interface SyncState {
-  claim(
-    connectorId: string,
-    appointmentGuid: string,
-    revision: number,
-    options: { allowEqual: boolean },
-  ): Promise<ClaimResult>;
+/** What a revision may do, given the row (undefined: the connector never saw the appointment). */
+export function decideClaim(
+  row: SyncStateRow | undefined,
+  revision: number,
+  options: { allowEqual: boolean },
+  now: number,
+): ClaimDecision {
+  if (!row) return { kind: 'claim' };
+  const last = row.lastDelivered;
+  if (last !== null && (revision < last || (revision === last && !options.allowEqual)))
+    return { kind: 'stale', lastDelivered: last, inFlight: null };
+  const held = row.inFlight !== null && row.leaseUntil > now;
+  if (held && row.inFlight !== revision) {
+    if (row.inFlight! > revision) return { kind: 'stale', lastDelivered: last, inFlight: row.inFlight };
+    return { kind: 'busy', inFlight: row.inFlight! };
+  }
+  return { kind: 'claim' };
 }
 
-export function createSyncState(
-  table: () => Promise<TableClient>,
-  leaseMs = 120_000,
-  now: () => number = Date.now,
-): SyncState {
-  const fail = (error: unknown): never => {
-    throw new DependencyError('Table storage failed on the sync state.', 'storage-unavailable', { cause: error });
-  };
+/** The row that claims `revision` until the lease runs out. */
+export const claimedRow = (row: SyncStateRow | undefined, revision: number, leaseUntil: number): SyncStateRow => ({
+  lastDelivered: row?.lastDelivered ?? null,
+  inFlight: revision,
+  leaseUntil,
+});
+
+/** The row after `revision`'s attempt ended: delivered moves lastDelivered on; the claim goes if still ours. */
+export function releasedRow(row: SyncStateRow, revision: number, delivered: boolean): SyncStateRow {
+  const ours = row.inFlight === revision;
+  const last = row.lastDelivered;
   return {
-    async claim(connectorId, appointmentGuid, revision, { allowEqual }) {
-      const client = await table();
-      const key = appointmentGuid.toLowerCase();
-      // Most appointments are new to a connector: try to create the state row first (one round trip).
-      let known: Record<string, unknown> | undefined;
+    lastDelivered: delivered ? Math.max(last ?? revision, revision) : last,
+    inFlight: ours ? null : row.inFlight,
+    leaseUntil: ours ? 0 : row.leaseUntil,
+  };
+}
+
+export type Claim =
+  | { kind: 'claimed'; release(delivered: boolean): Promise<void> }
+  | Exclude<ClaimDecision, { kind: 'claim' }>;
+
+const MAX_ROUNDS = 20;
+
+export function createOrdering(store: SyncStateStore, leaseMs = 120_000, now: () => number = Date.now) {
+  async function release(
+    connectorId: string,
+    guid: string,
+    revision: number,
+    delivered: boolean,
+    known: { row: SyncStateRow; etag: string },
+  ) {
+    // Usually nobody touched the row since the claim: write with that ETag, read again only on a conflict.
+    let current: { row: SyncStateRow; etag: string } | undefined = known;
+    for (let round = 0; round < MAX_ROUNDS && current; round++) {
+      const written = await store.update(
+        connectorId,
+        guid,
+        releasedRow(current.row, revision, delivered),
+        current.etag,
+      );
+      if (written.ok) return;
+      current = await store.read(connectorId, guid);
+    }
+  }
+
+  return {
+    async claim(
+      connectorId: string,
+      appointmentGuid: string,
+      revision: number,
+      options: { allowEqual: boolean },
+    ): Promise<Claim> {
+      // Most appointments are new to a connector: try to create the row first (one round trip).
+      let known: { row: SyncStateRow; etag: string } | undefined;
       let tryCreate = true;
-      for (let round = 0; round < 20; round++) {
-        let etag: string | undefined;
-        let last = -1;
-        let inFlight: number | null = null;
-        let leaseUntil = 0;
-        if (!tryCreate) {
-          try {
-            known = await client.getEntity<Record<string, unknown>>(connectorId, key);
-          } catch (error) {
-            if (statusCodeOf(error) !== 404) fail(error);
-            known = undefined;
-          }
-        }
-        if (known) {
-          etag = String(known.etag);
-          last = Number(known.lastDelivered ?? -1);
-          inFlight = known.inFlight === undefined || known.inFlight === null ? null : Number(known.inFlight);
-          leaseUntil = Number(known.leaseUntil ?? 0);
-        }
+      for (let round = 0; round < MAX_ROUNDS; round++) {
+        if (!tryCreate) known = await store.read(connectorId, appointmentGuid);
         tryCreate = false;
-        if (revision < last || (revision === last && !allowEqual)) return { kind: 'stale', lastDelivered: last };
-        const held = inFlight !== null && leaseUntil > now();
-        if (held && inFlight !== revision) {
-          // A newer revision in flight supersedes this one; an older one must finish first.
-          if (inFlight! > revision) return { kind: 'stale', lastDelivered: last };
-          return { kind: 'busy', inFlight: inFlight! };
-        }
-        const entity = {
-          partitionKey: connectorId,
-          rowKey: key,
-          lastDelivered: last,
-          inFlight: revision,
-          leaseUntil: now() + leaseMs,
-        };
-        let claimedEtag: string | undefined;
-        try {
-          claimedEtag = etag
-            ? (await client.updateEntity(entity, 'Replace', { etag })).etag
-            : (await client.createEntity(entity)).etag;
-        } catch (error) {
-          if (statusCodeOf(error) === 412 || statusCodeOf(error) === 409) continue; // someone else moved first: look again
-          fail(error);
-        }
+        const decision = decideClaim(known?.row, revision, options, now());
+        if (decision.kind !== 'claim') return decision;
+        const row = claimedRow(known?.row, revision, now() + leaseMs);
+        const written = known
+          ? await store.update(connectorId, appointmentGuid, row, known.etag)
+          : await store.create(connectorId, appointmentGuid, row);
+        if (!written.ok) continue; // someone else moved first: look again
+        const mine = { row, etag: written.etag };
         return {
           kind: 'claimed',
-          async release(delivered) {
-            // Usually nobody touched the row since the claim: write with that ETag, re-read only on a conflict.
-            let current: Record<string, unknown> = { ...entity, etag: claimedEtag };
-            for (let r = 0; r < 20; r++) {
-              const lastNow = Number(current.lastDelivered ?? -1);
-              const stillOurs = Number(current.inFlight) === revision;
-              try {
-                await client.updateEntity(
-                  {
-                    partitionKey: connectorId,
-                    rowKey: key,
-                    lastDelivered: delivered ? Math.max(lastNow, revision) : lastNow,
-                    inFlight: stillOurs ? null : (current.inFlight as number | null),
-                    leaseUntil: stillOurs ? 0 : (current.leaseUntil as number),
-                  },
-                  'Replace',
-                  { etag: String(current.etag) },
-                );
-                return;
-              } catch (error) {
-                if (statusCodeOf(error) !== 412) fail(error);
-                current = await client.getEntity<Record<string, unknown>>(connectorId, key);
-              }
-            }
-          },
+          release: (delivered) => release(connectorId, appointmentGuid, revision, delivered, mine),
         };
       }
-      return { kind: 'busy', inFlight: -1 };
+      // Still contended after many rounds: treat as busy and look again shortly.
+      return { kind: 'busy', inFlight: revision };
     },
   };
 }
+
+export type Ordering = ReturnType<typeof createOrdering>;

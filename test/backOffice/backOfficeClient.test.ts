@@ -2,11 +2,13 @@
 import { createHmac } from 'node:crypto';
 import { createServer } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type ConnectorTarget, createBackOfficeClient } from '../../src/backOffice/backOfficeClient';
+import { createBackOfficeClient } from '../../src/backOffice/backOfficeClient';
 import { createOutboundHttp } from '../../src/backOffice/outboundHttp';
-import { buildPushBody, deliveryId } from '../../src/backOffice/pushBody';
+import type { BackOfficeTarget as ConnectorTarget } from '../../src/backOffice/target';
 import { createTokenService } from '../../src/backOffice/tokens';
 import { freePort } from '../../src/local/ports';
+import type { AppointmentChange } from '../../src/model/appointmentChange';
+import { buildPushBody, deliveryId } from '../../src/model/pushBody';
 import { type BackOfficeFakes, startBackOfficeFakes } from '../fakes/backOfficeFakes';
 import type { BusinessCentralFake } from '../fakes/businessCentralFake';
 import { CLIENT, TENANT } from '../fakes/demoTenant';
@@ -26,11 +28,26 @@ function client(
   options: { resolve?: Parameters<typeof createOutboundHttp>[0]['resolve']; allowLoopback?: boolean } = {},
 ) {
   const allowLoopback = options.allowLoopback ?? true;
-  return createBackOfficeClient({
-    http: createOutboundHttp({ allowLoopback, resolve: options.resolve, connectTimeoutMs: 2000, totalTimeoutMs: 5000 }),
-    tokens: createTokenService({ entraAuthorityHost: entra.url }),
-    allowLoopback,
-  });
+  return withChanges(
+    createBackOfficeClient({
+      http: createOutboundHttp({
+        allowLoopback,
+        resolve: options.resolve,
+        connectTimeoutMs: 2000,
+        totalTimeoutMs: 5000,
+      }),
+      tokens: createTokenService({ entraAuthorityHost: entra.url }),
+    }),
+  );
+}
+
+/** The client as the sync uses it: the caller builds the body of a change for the target. */
+function withChanges(c: ReturnType<typeof createBackOfficeClient>) {
+  return {
+    ...c,
+    deliver: (target: ConnectorTarget, change: AppointmentChange) =>
+      c.deliver(target, buildPushBody(target.id, change)),
+  };
 }
 
 const online = (overrides: Partial<ConnectorTarget> = {}): ConnectorTarget => ({
@@ -298,11 +315,12 @@ describe('outbound HTTP results', () => {
     const silent = createServer(() => undefined);
     await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
     const port = (silent.address() as { port: number }).port;
-    const c = createBackOfficeClient({
-      http: createOutboundHttp({ allowLoopback: true, totalTimeoutMs: 300 }),
-      tokens: createTokenService({ entraAuthorityHost: entra.url }),
-      allowLoopback: true,
-    });
+    const c = withChanges(
+      createBackOfficeClient({
+        http: createOutboundHttp({ allowLoopback: true, totalTimeoutMs: 300 }),
+        tokens: createTokenService({ entraAuthorityHost: entra.url }),
+      }),
+    );
     expect(await c.deliver(onprem({ webServiceUri: `http://127.0.0.1:${port}/x` }), sampleChange())).toMatchObject({
       kind: 'transient',
       code: 'net.timeout',

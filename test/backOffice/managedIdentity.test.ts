@@ -1,9 +1,11 @@
 // Blank credentials mean the app's managed identity: @azure/identity's ManagedIdentityCredential, here against
 // the App Service / Functions identity endpoint (IDENTITY_ENDPOINT + IDENTITY_HEADER) served by the Entra fake.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ConnectorTarget, createBackOfficeClient } from '../../src/backOffice/backOfficeClient';
+import { createBackOfficeClient } from '../../src/backOffice/backOfficeClient';
 import { createOutboundHttp } from '../../src/backOffice/outboundHttp';
+import type { BackOfficeTarget as ConnectorTarget } from '../../src/backOffice/target';
 import { createTokenService } from '../../src/backOffice/tokens';
+import { buildPushBody } from '../../src/model/pushBody';
 import { BusinessCentralFake } from '../fakes/businessCentralFake';
 import { TENANT } from '../fakes/demoTenant';
 import { decodeJwt, EntraFake } from '../fakes/entraFake';
@@ -46,9 +48,9 @@ describe('managed identity', () => {
         entraAuthorityHost: entra.url,
         managedIdentityClientId: entra.managedIdentity.clientId,
       }),
-      allowLoopback: true,
     });
-    for (let i = 0; i < 5; i++) expect((await client.deliver(target(), sampleChange())).kind).toBe('delivered');
+    for (let i = 0; i < 5; i++)
+      expect((await client.deliver(target(), buildPushBody('mi', sampleChange()))).kind).toBe('delivered');
     expect(entra.managedIdentity.requests).toBe(1);
     const claims = decodeJwt(bc.requests.at(-1)!.headers.authorization!.replace('Bearer ', ''));
     expect(claims).toMatchObject({
@@ -64,7 +66,6 @@ describe('managed identity', () => {
         entraAuthorityHost: entra.url,
         managedIdentityClientId: '00000000-0000-0000-0000-00000000dead',
       }),
-      allowLoopback: true,
     });
     const d = await client.test(target());
     expect(d).toMatchObject({ ok: false, stage: 'token', code: 'auth.managed-identity-failed' });

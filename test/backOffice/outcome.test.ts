@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { outcomeCodes, parseErrorBody, parseRetryAfter } from '../../src/backOffice/outcome';
+import { parseErrorBody, parseRetryAfter } from '../../src/backOffice/outcome';
+import { syncCodes } from '../../src/model/delivery';
+import { outcomeCodes } from '../../src/model/outcome';
 import { repoRoot } from '../support/testApp';
 
 describe('parseErrorBody', () => {
@@ -61,9 +63,11 @@ describe('parseRetryAfter', () => {
 });
 
 describe('the README', () => {
-  it('documents every outcome code', () => {
+  it('documents every outcome code and every sync code', () => {
     const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
-    const missing = Object.keys(outcomeCodes).filter((code) => !readme.includes(`\`${code}\``));
+    const missing = [...Object.keys(outcomeCodes), ...Object.keys(syncCodes)].filter(
+      (code) => !readme.includes(`| \`${code}\` |`),
+    );
     expect(missing).toEqual([]);
   });
 });

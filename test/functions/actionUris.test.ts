@@ -194,8 +194,8 @@ describe('POST /api/action-uris/render', () => {
       records: [{ sourceApp: 'X', jobNo: 'J', taskNo: 'T', colour: 'red' }],
     });
     expect(res.status).toBe(400);
-    expect(res.body.errors[0].path).toBe('records.0.colour');
+    expect(res.body.errors[0].path).toBe('records[0].colour');
     const big = await render({ uriType: 'task', records: [{ sourceApp: 'X', jobNo: 'J'.repeat(51), taskNo: 'T' }] });
-    expect(big.body.errors[0].path).toBe('records.0.jobNo');
+    expect(big.body.errors[0].path).toBe('records[0].jobNo');
   });
 });

@@ -4,6 +4,7 @@ import { type BackOfficeFakes, startBackOfficeFakes } from '../fakes/backOfficeF
 import type { BusinessCentralFake } from '../fakes/businessCentralFake';
 import { CLIENT, TENANT } from '../fakes/demoTenant';
 import type { EntraFake } from '../fakes/entraFake';
+import { HttpFake } from '../fakes/httpFake';
 import { jsonOf, startTestApp, type TestApp } from '../support/testApp';
 
 const SECRET = 'e2e-client-secret-value-3c2b1a';
@@ -101,13 +102,23 @@ describe('POST /api/connectors/{id}/test', () => {
     ).toMatchObject({ ok: false, code: 'soap.fault' });
   });
 
-  it('checks a webhook without calling it, and says when a host is unreachable', async () => {
+  it('proves a webhook is reachable without sending it a request, and says when a host is unreachable', async () => {
+    const listening = new HttpFake(() => ({ status: 204 }));
+    await listening.start();
     const hook = await testConnector({
+      backOffice: 'webhook',
+      webServiceUri: `${listening.url}/in`,
+      password: 'whsec_c2VjcmV0',
+    });
+    expect(hook).toMatchObject({ ok: true, stage: 'request', code: 'ok' });
+    expect(listening.requests).toHaveLength(0); // connected, sent nothing
+    await listening.stop();
+    const refused = await testConnector({
       backOffice: 'webhook',
       webServiceUri: 'http://127.0.0.1:9/in',
       password: 'whsec_c2VjcmV0',
     });
-    expect(hook).toMatchObject({ ok: true, stage: 'request' });
+    expect(refused).toMatchObject({ ok: false, stage: 'request', code: 'net.connection-failed' });
     const down = await testConnector({
       backOffice: 'bc-onprem',
       webServiceUri: 'http://127.0.0.1:9/BC/api/x',

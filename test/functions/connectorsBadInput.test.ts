@@ -41,7 +41,7 @@ describe('field rules', () => {
     ['webhook over soap', { apiType: 'soap' }, 'apiType'],
     ['sendAppointments as text', { sendAppointments: 'yes' }, 'sendAppointments'],
     ['no database actions', { databaseActions: [] }, 'databaseActions'],
-    ['unknown database action', { databaseActions: ['X'] }, 'databaseActions.0'],
+    ['unknown database action', { databaseActions: ['X'] }, 'databaseActions[0]'],
     ['repeated database action', { databaseActions: ['I', 'I'] }, 'databaseActions'],
     ['database actions as text', { databaseActions: 'I' }, 'databaseActions'],
     ['empty URI', { webServiceUri: '' }, 'webServiceUri'],

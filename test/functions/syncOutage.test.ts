@@ -2,8 +2,8 @@
 import { randomUUID } from 'node:crypto';
 import { QueueClient } from '@azure/storage-queue';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
-import { deliveryId } from '../../src/backOffice/pushBody';
 import { azuriteConnectionString } from '../../src/local/azurite';
+import { deliveryId } from '../../src/model/pushBody';
 import { encodeQueueMessage } from '../../src/platform/storageClients';
 import { BusinessCentralFake } from '../fakes/businessCentralFake';
 import { eventually } from '../support/eventually';
@@ -13,6 +13,8 @@ import { jsonOf, startTestApp, type TestApp } from '../support/testApp';
 let app: TestApp;
 let bc: BusinessCentralFake;
 const proxies = { queue: new TcpProxy(inject('azuriteQueuePort')), table: new TcpProxy(inject('azuriteTablePort')) };
+const failedInvocations = () =>
+  app.logs.filter((l) => /Executed 'Functions\.appointmentChanged' \(Failed/.test(l)).length;
 
 beforeAll(async () => {
   bc = new BusinessCentralFake();
@@ -28,7 +30,7 @@ afterAll(async () => {
   await proxies.table.cut();
 });
 
-it('delivers a change exactly once although storage goes away mid-delivery and while it waits in the queue', async () => {
+async function connector(): Promise<string> {
   const created = await app.fetch('/api/connectors', {
     method: 'POST',
     json: {
@@ -40,47 +42,76 @@ it('delivers a change exactly once although storage goes away mid-delivery and w
       password: 'outage-key-123',
     },
   });
-  const { id } = await jsonOf(created);
-  const direct = new QueueClient(inject('azuriteConnectionString'), app.env.APPOINTMENTS_QUEUE!);
-  const make = () => ({
-    schemaVersion: 1,
-    messageId: randomUUID(),
-    databaseAction: 'I',
-    revision: 1,
-    occurredAt: '2026-11-28T09:00:00Z',
-    appointment: {
-      appointmentId: 7,
-      appointmentGuid: randomUUID(),
-      sourceApp: 'OUTAGE',
-      jobNo: 'J',
-      taskNo: 'T',
-      start: '2026-11-30T08:00:00Z',
-      end: '2026-11-30T09:00:00Z',
-    },
-  });
+  return (await jsonOf(created)).id;
+}
+const direct = () => new QueueClient(inject('azuriteConnectionString'), app.env.APPOINTMENTS_QUEUE!);
+const make = () => ({
+  schemaVersion: 1,
+  messageId: randomUUID(),
+  databaseAction: 'I',
+  revision: 1,
+  occurredAt: '2026-11-28T09:00:00Z',
+  appointment: {
+    appointmentId: 7,
+    appointmentGuid: randomUUID(),
+    sourceApp: 'OUTAGE',
+    jobNo: 'J',
+    taskNo: 'T',
+    start: '2026-11-30T08:00:00Z',
+    end: '2026-11-30T09:00:00Z',
+  },
+});
+
+async function rowOf(id: string) {
+  const res = await app.fetch(`/api/deliveries/${id}`);
+  return res.status === 200 ? jsonOf(res) : undefined;
+}
+
+it('delivers a change exactly once although storage goes away mid-delivery and while it waits in the queue', async () => {
+  const id = await connector();
+  const direct_ = direct();
 
   // 1. Storage goes away while the back office is answering: the handler fails, the host retries later.
   bc.latencyMs = 800;
   const first = make();
-  await direct.sendMessage(encodeQueueMessage(first));
+  await direct_.sendMessage(encodeQueueMessage(first));
   await eventually(() => bc.requests.length >= 1);
+  const failedBefore = failedInvocations();
   await proxies.queue.cut();
   await proxies.table.cut();
-  await new Promise((r) => setTimeout(r, 1500));
+  await eventually(() => failedInvocations() > failedBefore, 30_000);
   bc.latencyMs = 0;
-  // 2. A second change arrives while the app cannot reach storage at all.
+  // 2. A second change arrives while the app cannot reach storage at all: the listener cannot even receive.
   const second = make();
-  await direct.sendMessage(encodeQueueMessage(second));
-  await new Promise((r) => setTimeout(r, 1500));
+  await direct_.sendMessage(encodeQueueMessage(second));
+  const receiveFailures = app.logs.filter((l) => l.includes('receive failed')).length;
+  await eventually(() => app.logs.filter((l) => l.includes('receive failed')).length > receiveFailures, 30_000);
   await proxies.queue.restore();
   await proxies.table.restore();
 
   for (const c of [first, second]) {
     const rowId = deliveryId(id, c.appointment.appointmentGuid, 1);
-    await eventually(async () => {
-      const res = await app.fetch(`/api/deliveries/${rowId}`);
-      return res.status === 200 && ['delivered', 'duplicate'].includes((await jsonOf(res)).status);
-    }, 30_000);
+    await eventually(async () => ['delivered', 'duplicate'].includes((await rowOf(rowId))?.status), 30_000);
     expect(bc.insertOrder.filter((k) => k === rowId)).toHaveLength(1);
   }
-}, 60_000);
+}, 90_000);
+
+it('retries a change the host gave up on during a table outage (poisoned), and delivers it once tables are back', async () => {
+  const id = await connector();
+  const change = make();
+  const rowId = deliveryId(id, change.appointment.appointmentGuid, 1);
+  await proxies.table.cut();
+  try {
+    await direct().sendMessage(encodeQueueMessage(change));
+    // The queue is reachable, tables are not: every invocation fails until the host moves it to the poison queue.
+    await eventually(() => app.logs.some((l) => l.includes('Message has reached MaxDequeueCount')), 60_000);
+  } finally {
+    await proxies.table.restore();
+  }
+  const row = await eventually(async () => {
+    const found = await rowOf(rowId);
+    return found?.status === 'delivered' ? found : undefined;
+  }, 60_000);
+  expect(row.history.map((h: { code: string }) => h.code)).toEqual(['sync.poisoned', 'delivered']);
+  expect(bc.insertOrder.filter((k) => k === rowId)).toHaveLength(1);
+}, 120_000);

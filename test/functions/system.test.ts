@@ -1,6 +1,6 @@
 // System endpoints through the real entry, the host stand-in, Azurite and the Key Vault emulator.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fallbackRoute, routeTable } from '../../src/functions/routes';
+import { allRoutes, methodsOf } from '../../src/functions/meta';
 import { jsonOf, startTestApp, type TestApp } from '../support/testApp';
 
 let app: TestApp;
@@ -47,28 +47,25 @@ describe('GET /api/health', () => {
     expect(problem.errors[0].path).toBe('query.deep');
   });
 
-  it('is anonymous, the management routes are not', () => {
+  it('is registered anonymous, like every route: callers are checked in the app with Entra tokens', () => {
     const trigger = (name: string) =>
       Object.values(app.host.functions.get(name)!.metadata.bindings).find((b) => b.type === 'httpTrigger');
-    expect(trigger('health')?.authLevel).toBe('anonymous');
-    for (const entry of routeTable.filter((r) => !['health', 'openapi'].includes(r.name))) {
-      expect(trigger(entry.name)?.authLevel, entry.name).toBe('function');
-    }
+    for (const route of allRoutes()) expect(trigger(route.name)?.authLevel, route.name).toBe('anonymous');
   });
 });
 
 describe('GET /api/openapi.json', () => {
-  it('is an OpenAPI 3.1 document with every route of the route table', async () => {
+  it('is an OpenAPI 3.1 document with every declared route', async () => {
     const res = await app.fetch('/api/openapi.json');
     expect(res.status).toBe(200);
     const doc = await jsonOf(res);
     expect(doc.openapi).toBe('3.1.0');
-    for (const entry of routeTable) {
-      const path = `/api/${entry.route}`.replace(/\{([^}:?=*]+)[^}]*\}/g, '{$1}');
-      for (const method of entry.methods)
-        expect(doc.paths[path]?.[method.toLowerCase()], `${method} ${path}`).toBeDefined();
+    for (const route of allRoutes()) {
+      const path = `/api/${route.route}`.replace(/\{([^}:?=*]+)[^}]*\}/g, '{$1}');
+      expect(doc.paths[path]?.[route.method.toLowerCase()], `${route.method} ${path}`).toBeDefined();
+      expect(methodsOf(route)).toContain(route.method);
     }
-    expect(JSON.stringify(doc)).not.toContain(fallbackRoute.route);
+    expect(JSON.stringify(doc)).not.toContain('{*path}');
     expect(doc.paths['/api/health'].get.parameters[0]).toMatchObject({ name: 'deep', in: 'query', required: false });
     expect(doc.components.schemas.Problem.properties.errors).toBeDefined();
   });
@@ -95,7 +92,7 @@ describe('errors and correlation', () => {
   it('answers a wrong method on a known route with 405 and Allow', async () => {
     const res = await app.fetch('/api/health', { method: 'DELETE' });
     expect(res.status).toBe(405);
-    expect(res.headers.get('allow')).toBe('GET');
+    expect(res.headers.get('allow')).toBe('GET, HEAD');
     expect((await jsonOf(res)).type).toBe('urn:backoffice-connector:problem:method-not-allowed');
   });
 });

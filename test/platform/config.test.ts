@@ -4,6 +4,8 @@ import { ConfigError, loadConfig } from '../../src/platform/config';
 const valid = {
   AzureWebJobsStorage: 'UseDevelopmentStorage=true',
   KEY_VAULT_URI: 'https://kv-example.vault.azure.net/',
+  AUTH_TENANT_ID: '72f988bf-86f1-41af-91ab-2d7cd011db47',
+  AUTH_AUDIENCE: 'api://backoffice-connector',
 };
 
 describe('loadConfig', () => {
@@ -14,13 +16,29 @@ describe('loadConfig', () => {
       keyVault: { uri: valid.KEY_VAULT_URI, allowInsecure: false },
       entraAuthorityHost: 'https://login.microsoftonline.com',
       backOfficeAllowLoopback: false,
-      queues: { appointments: 'appointments' },
+      queues: { appointments: 'appointments', appointmentRetries: 'appointment-retries', recoveries: 'recoveries' },
+      sync: { batchMaxOperations: 100, batchLingerMs: 50 },
+      budget: { maxConcurrent: 5, requestsPerWindow: 6000, windowMs: 300_000 },
+      retention: { deliveriesMs: 30 * 86_400_000 },
+      credentialExpiryWarningMs: 30 * 86_400_000,
+      auth: { mode: 'entra', tenantId: valid.AUTH_TENANT_ID, audience: valid.AUTH_AUDIENCE },
     });
+  });
+
+  it('checks callers by default: Entra needs a tenant and an audience, and "off" is refused in Azure', () => {
+    const { AUTH_TENANT_ID: _t, AUTH_AUDIENCE: _a, ...withoutAuth } = valid;
+    expect(() => loadConfig(withoutAuth)).toThrow(/AUTH_TENANT_ID[\s\S]*AUTH_AUDIENCE/);
+    expect(loadConfig({ ...withoutAuth, AUTH_MODE: 'off' }).auth).toEqual({ mode: 'off' });
+    expect(() => loadConfig({ ...withoutAuth, AUTH_MODE: 'off', WEBSITE_INSTANCE_ID: 'a1b2c3' })).toThrow(
+      /AUTH_MODE: off is for local use only/,
+    );
+    expect(() => loadConfig({ ...valid, AUTH_MODE: 'none' })).toThrow(/AUTH_MODE: must be entra or off/);
   });
 
   it('reads identity-based storage settings', () => {
     const config = loadConfig({
-      KEY_VAULT_URI: valid.KEY_VAULT_URI,
+      ...valid,
+      AzureWebJobsStorage: undefined,
       AzureWebJobsStorage__tableServiceUri: 'https://st.table.core.windows.net',
       AzureWebJobsStorage__queueServiceUri: 'https://st.queue.core.windows.net',
       AZURE_CLIENT_ID: '11111111-2222-3333-4444-555555555555',

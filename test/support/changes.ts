@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type AppointmentChange, appointmentChangeSchema } from '../../src/sync/message';
+import { type AppointmentChange, appointmentChangeSchema } from '../../src/model/appointmentChange';
 
 export interface ChangeOverrides {
   revision?: number;

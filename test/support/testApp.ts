@@ -33,6 +33,8 @@ export async function startTestApp(
     BACKOFFICE_ALLOW_LOOPBACK: 'true',
     APPOINTMENTS_QUEUE: uniqueName('appointments'),
     APPOINTMENT_RETRIES_QUEUE: uniqueName('retries'),
+    RECOVERIES_QUEUE: uniqueName('recoveries'),
+    AUTH_MODE: 'off',
     POISON_SWEEP_SCHEDULE: '*/1 * * * * *',
     SYNC_CONNECTOR_CACHE_SECONDS: '0',
     SYNC_RETRY_DELAYS_SECONDS: '0',

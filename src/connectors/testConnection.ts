@@ -1,0 +1,46 @@
+// Use case: test a connector's connection: its credentials, a token (OAuth), one harmless request.
+import { auditing } from '../audit/auditTrail';
+import type { CallContext } from '../model/audit';
+import type { Diagnosis } from '../model/diagnosis';
+import { NotFoundError } from '../platform/errors';
+import type { Logger } from '../platform/logging';
+import { resolveTarget, SecretMissingError } from './connectorTarget';
+import type { ConnectorDeps } from './deps';
+
+export function testConnection(deps: ConnectorDeps, id: string, call: CallContext, log: Logger): Promise<Diagnosis> {
+  return auditing(
+    deps.audit,
+    call,
+    log,
+    { operation: 'connector.test', resourceType: 'connector', resourceId: id },
+    async () => {
+      const found = await deps.store.get(id);
+      if (!found) throw new NotFoundError(`Connector ${id} does not exist.`);
+      const diagnosis = await diagnose(deps, found.value);
+      log.info('connector.tested', { connectorId: id, sourceApp: found.value.sourceApp, ...diagnosis });
+      return {
+        value: diagnosis,
+        resourceId: id,
+        outcome: diagnosis.ok ? 'succeeded' : 'failed',
+        detail: diagnosis.code,
+      };
+    },
+  );
+}
+
+async function diagnose(deps: ConnectorDeps, connector: Parameters<typeof resolveTarget>[0]): Promise<Diagnosis> {
+  const started = performance.now();
+  try {
+    return await deps.backOffice.test(await resolveTarget(connector, deps.secrets));
+  } catch (error) {
+    if (!(error instanceof SecretMissingError)) throw error;
+    return {
+      ok: false,
+      stage: 'credentials',
+      status: null,
+      code: 'config.secret-missing',
+      message: error.message,
+      durationMs: Math.round(performance.now() - started),
+    };
+  }
+}

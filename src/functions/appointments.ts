@@ -1,0 +1,47 @@
+// POST /api/appointments: producers hand changes over HTTP instead of writing to the queue themselves.
+import { z } from 'zod';
+import { type AppointmentChange, appointmentChangeSchema, MAX_CHANGES_PER_REQUEST } from '../model/appointmentChange';
+import { getServices } from '../services';
+import { defineRoute } from './route';
+
+const many = z
+  .array(appointmentChangeSchema)
+  .min(1, 'must hold at least one change')
+  .max(MAX_CHANGES_PER_REQUEST, `at most ${MAX_CHANGES_PER_REQUEST} changes per request`);
+
+/** One change or an array; errors name the item and the field ([3].revision), not "no union member matched". */
+const changesSchema = z.unknown().transform((value, ctx): AppointmentChange[] => {
+  const result = (Array.isArray(value) ? many : appointmentChangeSchema).safeParse(value);
+  if (!result.success) {
+    for (const issue of result.error.issues) ctx.addIssue({ ...issue });
+    return z.NEVER;
+  }
+  return Array.isArray(result.data) ? result.data : [result.data];
+});
+
+export const routes = [
+  defineRoute({
+    name: 'postAppointments',
+    method: 'POST',
+    route: 'appointments',
+    role: 'Scheduler',
+    summary: `Enqueue one appointment change or an array of up to ${MAX_CHANGES_PER_REQUEST}`,
+    description:
+      "Each change is validated, given the request's traceparent (unless it carries one) and put on the appointments queue, base64-encoded.",
+    tags: ['sync'],
+    body: {
+      schema: changesSchema,
+      documented: z.union([appointmentChangeSchema, many]),
+      maxBytes: 5 * 1024 * 1024,
+    },
+    responses: {
+      202: { description: 'Queued', schema: z.object({ messageIds: z.array(z.string()) }) },
+      503: { description: 'Queue storage is unavailable; retry (message ids make it safe)' },
+    },
+    async handler({ body, request, log }) {
+      const messageIds = await getServices().sync.enqueue(body, request.headers.get('traceparent') ?? undefined);
+      log.info('appointments.queued', { count: messageIds.length, messageIds: messageIds.slice(0, 10) });
+      return { status: 202, body: { messageIds } };
+    },
+  }),
+];

@@ -1,0 +1,98 @@
+// The delivery log over HTTP: list, read one, replay one.
+import { z } from 'zod';
+import { deliverySchema, deliveryStatuses, deliverySummarySchema } from '../model/delivery';
+import { sourceAppSchema } from '../model/text';
+import { getServices } from '../services';
+import { defineRoute } from './route';
+
+const params = z.object({ id: z.uuid({ error: 'must be a delivery id (a UUID)' }) });
+const query = z.strictObject({
+  sourceApp: sourceAppSchema.optional().describe('case-insensitive'),
+  connectorId: z.uuid().optional(),
+  status: z.enum(deliveryStatuses).optional(),
+  appointmentId: z.coerce.number().int().nonnegative().optional(),
+  messageId: z.uuid().optional().describe('the rows of one queued change'),
+  from: z.iso.datetime({ offset: true }).optional().describe('first recorded at or after'),
+  to: z.iso.datetime({ offset: true }).optional().describe('first recorded before'),
+  pageSize: z.coerce.number().int().min(1).max(1000).default(100),
+  continuationToken: z.string().max(2048).optional(),
+});
+const tags = ['sync'];
+
+/** The API never returns the kept change text. */
+const publicRow = <T extends { change: unknown }>({ change: _change, ...row }: T) => row;
+
+export const routes = [
+  defineRoute({
+    name: 'listDeliveries',
+    method: 'GET',
+    route: 'deliveries',
+    role: 'Deliveries.Read',
+    summary: 'The delivery log, newest first, filtered and paged',
+    tags,
+    query,
+    responses: {
+      200: {
+        description: 'A page of deliveries',
+        schema: z.object({ items: z.array(deliverySummarySchema), continuationToken: z.string().nullable() }),
+      },
+    },
+    async handler({ query: q }) {
+      const page = await getServices().sync.listDeliveries(
+        {
+          sourceApp: q.sourceApp,
+          connectorId: q.connectorId,
+          status: q.status,
+          appointmentId: q.appointmentId,
+          messageId: q.messageId,
+          from: q.from ? new Date(q.from) : undefined,
+          to: q.to ? new Date(q.to) : undefined,
+        },
+        { size: q.pageSize, token: q.continuationToken },
+      );
+      return {
+        status: 200,
+        body: {
+          items: page.items.map((row) => {
+            const { history: _h, ...summary } = publicRow(row);
+            return summary;
+          }),
+          continuationToken: page.continuationToken,
+        },
+      };
+    },
+  }),
+  defineRoute({
+    name: 'getDelivery',
+    method: 'GET',
+    route: 'deliveries/{id}',
+    role: 'Deliveries.Read',
+    summary: 'One delivery with its attempt history',
+    tags,
+    params,
+    responses: {
+      200: { description: 'The delivery', schema: deliverySchema },
+      404: { description: 'No such delivery' },
+    },
+    async handler({ params }) {
+      return { status: 200, body: publicRow(await getServices().sync.getDelivery(params.id)) };
+    },
+  }),
+  defineRoute({
+    name: 'replayDelivery',
+    method: 'POST',
+    route: 'deliveries/{id}/replay',
+    role: 'Deliveries.Replay',
+    summary: 'Send that change to that connector again (harmless if it was delivered)',
+    tags,
+    params,
+    responses: {
+      202: { description: 'Replay queued', schema: deliverySchema },
+      404: { description: 'No such delivery' },
+      409: { description: 'Not replayable: the message was malformed or too large to keep (not-replayable)' },
+    },
+    async handler({ params, call, log }) {
+      return { status: 202, body: publicRow(await getServices().sync.replay(params.id, call, log)) };
+    },
+  }),
+];

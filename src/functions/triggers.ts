@@ -1,0 +1,70 @@
+// Queue and timer triggers: thin adapters from the host's invocation to a use case.
+import type { InvocationContext } from '@azure/functions';
+import { createLogger, invocationSink, type Logger, traceIdOf } from '../platform/logging';
+import { getServices } from '../services';
+import { defineQueueTrigger, defineTimer } from './route';
+
+function triggerLog(context: InvocationContext): { log: Logger; traceId: string | null } {
+  const traceId = traceIdOf(context.traceContext?.traceParent) ?? null;
+  const log = createLogger(invocationSink(context), {
+    correlationId: traceId ?? context.invocationId,
+    function: context.functionName,
+  });
+  return { log, traceId };
+}
+
+/** The message text as it was on the queue: the library hands JSON over parsed, the metadata keeps the text. */
+const textOf = (value: unknown, context: InvocationContext): string => {
+  const raw = context.triggerMetadata?.queueTrigger;
+  return typeof raw === 'string' ? raw : typeof value === 'string' ? value : '';
+};
+
+export const queueTriggers = [
+  defineQueueTrigger({
+    name: 'appointmentChanged',
+    queueSetting: 'APPOINTMENTS_QUEUE',
+    async handler(value, context) {
+      const { log, traceId } = triggerLog(context);
+      await getServices().sync.handleChange(
+        { value, text: textOf(value, context), traceId },
+        log.child({ dequeueCount: context.triggerMetadata?.dequeueCount }),
+      );
+    },
+  }),
+  defineQueueTrigger({
+    name: 'deliveryRetried',
+    queueSetting: 'APPOINTMENT_RETRIES_QUEUE',
+    async handler(value, context) {
+      const { log, traceId } = triggerLog(context);
+      await getServices().sync.handleWorkItem({ value, text: textOf(value, context), traceId }, log);
+    },
+  }),
+];
+
+export const timers = [
+  defineTimer({
+    name: 'poisonSweep',
+    schedule: '%POISON_SWEEP_SCHEDULE%',
+    async handler(_timer, context) {
+      const { log } = triggerLog(context);
+      const handled = await getServices().sync.sweepPoison(log);
+      if (handled) log.info('poison.swept', { messages: handled });
+    },
+  }),
+  defineTimer({
+    name: 'retention',
+    schedule: '0 15 3 * * *',
+    async handler(_timer, context) {
+      const { log } = triggerLog(context);
+      log.info('retention.done', await getServices().purgeExpired());
+    },
+  }),
+  defineTimer({
+    name: 'credentialExpiry',
+    schedule: '0 0 6 * * *',
+    async handler(_timer, context) {
+      const { log } = triggerLog(context);
+      await getServices().warnExpiringCredentials(log);
+    },
+  }),
+];

@@ -1,0 +1,76 @@
+// Use case: one appointment change from the queue.
+//   read it (a malformed one is recorded once, never retried) -> remember it as its appointment's latest
+//   revision -> route it -> record "no connector", or for each connector: skip it or send it
+// Every connector gets its try before a failure hands the message back to the host for a retry.
+import { type AppointmentChange, appointmentChangeSchema } from '../model/appointmentChange';
+import type { Logger } from '../platform/logging';
+import { rowBase } from './deliveryLog';
+import { describeIssues, type SyncDeps } from './deps';
+import type { PendingDelivery } from './pending';
+import { connectorsFor, skipReason } from './routing';
+
+export interface QueueMessage {
+  /** The message as the trigger parsed it (JSON text becomes an object). */
+  value: unknown;
+  /** The message text itself, as it was on the queue (after base64). */
+  text: string;
+  /** The trace id of this invocation, for rows of changes that carry no traceparent. */
+  traceId: string | null;
+}
+
+export async function handleChange(deps: SyncDeps, message: QueueMessage, log: Logger): Promise<void> {
+  const parsed = appointmentChangeSchema.safeParse(message.value);
+  if (!parsed.success)
+    return deps.deliveries.recordUnreadable(
+      message.text,
+      describeIssues(parsed.error.issues),
+      log,
+      'sync.malformed',
+      message.traceId,
+    );
+  const change = parsed.data;
+  const changeLog = log.child({ messageId: change.messageId });
+  await deps.latest.remember(change);
+  const connectors = connectorsFor(change, await deps.connectorsOf(change.appointment.sourceApp));
+  if (connectors.length === 0) return recordNoConnector(deps, change, message.traceId, changeLog);
+  const pending = connectors.map(
+    (connector): PendingDelivery => ({
+      connector,
+      change,
+      attempt: 0,
+      firstAttemptAt: deps.now(),
+      mode: 'retry',
+      base: rowBase(connector, change, { traceId: message.traceId }),
+      log: changeLog,
+    }),
+  );
+  await deps.deliveries.indexMessage(
+    change.messageId,
+    pending.map((p) => p.base.id),
+    new Date(deps.now()).toISOString(),
+  );
+  const results = await Promise.allSettled(pending.map((p) => deliverOrSkip(deps, p)));
+  const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failure) throw failure.reason;
+}
+
+/** A connector that does not take the change says so in its row; the others get it sent. */
+export function deliverOrSkip(deps: SyncDeps, p: PendingDelivery): Promise<void> {
+  const skip = skipReason(p.connector, p.change);
+  return skip ? deps.settle.skipped(p, skip) : deps.dispatch(p);
+}
+
+export async function recordNoConnector(
+  deps: SyncDeps,
+  change: AppointmentChange,
+  traceId: string | null,
+  log: Logger,
+) {
+  const base = rowBase(null, change, { traceId });
+  await deps.deliveries.indexMessage(change.messageId, [base.id], new Date(deps.now()).toISOString());
+  const a = change.appointment;
+  await deps.deliveries.record(base, 'no-connector', log, {
+    code: 'sync.no-connector',
+    message: `no connector has source app ${a.sourceApp}${a.sourceType ? ` and source type ${a.sourceType}` : ''}`,
+  });
+}

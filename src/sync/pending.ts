@@ -1,0 +1,18 @@
+// One change waiting to be sent to one connector, as the sync passes it along.
+import type { AppointmentChange } from '../model/appointmentChange';
+import type { StoredConnector } from '../model/connector';
+import type { WorkItemMode } from '../model/workItem';
+import type { Logger } from '../platform/logging';
+import type { RowBase } from './deliveryLog';
+
+export interface PendingDelivery {
+  connector: StoredConnector;
+  change: AppointmentChange;
+  /** Attempts so far (the next is attempt + 1), when the first was made, and why it is sent. */
+  attempt: number;
+  firstAttemptAt: number;
+  mode: WorkItemMode;
+  recoveryId?: string;
+  base: RowBase;
+  log: Logger;
+}

@@ -1,0 +1,200 @@
+// One request budget per principal across every instance (Business Central: 5 requests processed at once,
+// 6,000 per 5 minutes, per user or service principal). Each instance holds a share of the slots under a
+// lease and reserves requests in chunks, so one storage round trip (a read and a conditional write) serves
+// many requests; a slot held by an instance that died comes back when its lease runs out.
+//
+// `take` never waits for the shared budget: when it is spent, the caller is told when to try again and
+// defers the change on the queue. It only waits, briefly, for one of this instance's own slots to free up.
+import type { Logger } from '../platform/logging';
+import type { BudgetStore } from '../stores/budgetStore';
+import { applyGrant, applyThrottle, type BudgetLimits, type GrantRequest } from './budgetMath';
+
+export interface BudgetSettings extends BudgetLimits {
+  /** How long a grant of slots lasts without renewal. */
+  leaseMs?: number;
+  /** How long `take` waits for one of this instance's slots. */
+  localWaitMs?: number;
+}
+
+export interface Permit {
+  /** Ends the request; `throttledMs` when the back office answered 429 (its Retry-After, or a back-off). */
+  release(result?: { throttledMs?: number }): void;
+}
+
+export type Take = { granted: true; permit: Permit } | { granted: false; retryAtMs: number };
+
+interface Local {
+  slots: number;
+  inUse: number;
+  tokens: number;
+  bucketStart: number;
+  until: number;
+  /** Callers waiting for one of this instance's slots. */
+  waiters: Array<() => void>;
+  acquiring?: Promise<{ retryAtMs: number } | undefined>;
+  idleTimer?: NodeJS.Timeout;
+  renewTimer?: NodeJS.Timeout;
+}
+
+const MAX_WRITE_ROUNDS = 20;
+
+export function createPrincipalBudgets(deps: {
+  store: BudgetStore;
+  settings: BudgetSettings;
+  instanceId: string;
+  log: Logger;
+  now?: () => number;
+}) {
+  const now = deps.now ?? Date.now;
+  const leaseMs = deps.settings.leaseMs ?? 15_000;
+  const localWaitMs = deps.settings.localWaitMs ?? 5_000;
+  // Requests reserved per round trip: enough to amortise, few enough to leave the rest to other instances.
+  const chunk = Math.max(1, Math.min(50, Math.floor(deps.settings.requestsPerWindow / 100)));
+  const locals = new Map<string, Local>();
+  /** Storage round trips (read + write) made, for the benchmark's figures. */
+  const stats = { roundTrips: 0, permits: 0 };
+
+  const localOf = (principal: string): Local => {
+    let local = locals.get(principal);
+    if (!local) {
+      local = { slots: 0, inUse: 0, tokens: 0, bucketStart: 0, until: 0, waiters: [] };
+      locals.set(principal, local);
+    }
+    return local;
+  };
+
+  /** Read, apply, write with the ETag; again when another instance wrote first. */
+  async function update<T>(
+    principal: string,
+    apply: (state: Parameters<typeof applyGrant>[0]) => { state: Parameters<typeof applyGrant>[0]; result: T },
+  ): Promise<T> {
+    for (let round = 0; ; round++) {
+      stats.roundTrips++;
+      const { state, etag } = await deps.store.read(principal);
+      const next = apply(state);
+      if (await deps.store.write(principal, next.state, etag)) return next.result;
+      if (round >= MAX_WRITE_ROUNDS) throw new Error('the budget row is too contended');
+    }
+  }
+
+  /** Asks the shared budget for slots and requests; undefined when granted, else when to try again. */
+  function acquire(principal: string, local: Local, wantSlots: number, wantTokens: number) {
+    local.acquiring ??= (async () => {
+      try {
+        const request: GrantRequest = {
+          instance: deps.instanceId,
+          slots: wantSlots,
+          tokens: wantTokens,
+          leaseMs,
+          // Giving every slot back returns the unused requests too.
+          returnTokens:
+            wantSlots === 0 && local.tokens > 0 ? { bucketStart: local.bucketStart, count: local.tokens } : undefined,
+        };
+        const result = await update(principal, (state) => {
+          const r = applyGrant(state, request, deps.settings, now());
+          return { state: r.state, result: r };
+        });
+        if (!result.granted) return { retryAtMs: result.retryAtMs };
+        local.slots = result.slots;
+        local.until = result.until;
+        if (request.returnTokens) local.tokens -= request.returnTokens.count;
+        if (result.tokens > 0) {
+          local.tokens += result.tokens;
+          local.bucketStart = result.bucketStart;
+        }
+        return undefined;
+      } finally {
+        local.acquiring = undefined;
+      }
+    })();
+    return local.acquiring;
+  }
+
+  /** While requests are in flight the lease is renewed, so no other instance is handed their slots. */
+  function keepRenewing(principal: string, local: Local) {
+    if (local.renewTimer) return;
+    local.renewTimer = setInterval(() => {
+      if (local.inUse === 0) {
+        clearInterval(local.renewTimer);
+        local.renewTimer = undefined;
+        return;
+      }
+      acquire(principal, local, Math.max(local.slots, local.inUse), 0).catch((error) =>
+        deps.log.warn('budget.renew-failed', { error }),
+      );
+    }, leaseMs / 3);
+    local.renewTimer.unref();
+  }
+
+  /** When this instance has nothing more to send, its slots and unused requests go back at once. */
+  function giveBackWhenIdle(principal: string, local: Local) {
+    clearTimeout(local.idleTimer);
+    local.idleTimer = setTimeout(() => {
+      if (local.inUse > 0 || local.waiters.length > 0 || (local.slots === 0 && local.tokens === 0)) return;
+      acquire(principal, local, 0, 0).catch((error) => deps.log.warn('budget.give-back-failed', { error }));
+    }, 250);
+    local.idleTimer.unref();
+  }
+
+  function permitFor(principal: string, local: Local): Permit {
+    local.inUse++;
+    local.tokens--;
+    stats.permits++;
+    keepRenewing(principal, local);
+    let released = false;
+    return {
+      release(result = {}) {
+        if (released) return;
+        released = true;
+        local.inUse--;
+        if (result.throttledMs !== undefined) {
+          local.slots = 0;
+          local.until = 0;
+          const retryAfterMs = result.throttledMs;
+          void update(principal, (state) => ({
+            state: applyThrottle(state, deps.settings, now(), retryAfterMs),
+            result: undefined,
+          })).catch((error) => deps.log.warn('budget.throttle-report-failed', { error }));
+        }
+        local.waiters.shift()?.();
+        giveBackWhenIdle(principal, local);
+      },
+    };
+  }
+
+  async function take(principal: string): Promise<Take> {
+    const local = localOf(principal);
+    clearTimeout(local.idleTimer);
+    const deadline = now() + localWaitMs;
+    for (;;) {
+      // A round trip in progress (a renewal, a give-back) decides what this instance holds: wait for it.
+      if (local.acquiring) await local.acquiring.catch(() => undefined);
+      const leased = local.until - now() > leaseMs / 3;
+      if (leased && local.inUse < local.slots && local.tokens > 0)
+        return { granted: true, permit: permitFor(principal, local) };
+      if (leased && local.tokens > 0 && local.inUse >= local.slots && local.slots > 0 && now() < deadline) {
+        // All of this instance's slots are busy: wait for one (a request takes milliseconds to seconds).
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, Math.max(0, deadline - now()));
+          local.waiters.push(() => {
+            clearTimeout(timer);
+            resolve();
+          });
+        });
+        continue;
+      }
+      if (now() >= deadline && local.inUse >= local.slots && local.slots > 0)
+        return { granted: false, retryAtMs: now() + 1000 };
+      const wantSlots = Math.min(
+        deps.settings.maxConcurrent,
+        Math.max(local.slots, local.inUse + local.waiters.length + 1),
+      );
+      const denied = await acquire(principal, local, wantSlots, local.tokens > 0 ? 0 : chunk);
+      if (denied) return { granted: false, retryAtMs: denied.retryAtMs };
+    }
+  }
+
+  return { take, stats };
+}
+
+export type PrincipalBudgets = ReturnType<typeof createPrincipalBudgets>;

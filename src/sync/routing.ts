@@ -1,0 +1,19 @@
+// Which connectors take a change, and which of those skip it.
+import type { AppointmentChange } from '../model/appointmentChange';
+import type { StoredConnector } from '../model/connector';
+
+/** Connectors of the source app (case-insensitive) whose source type is unset or equal. */
+export function connectorsFor(change: AppointmentChange, ofSourceApp: StoredConnector[]): StoredConnector[] {
+  const type = change.appointment.sourceType?.toUpperCase() ?? null;
+  return ofSourceApp.filter((c) => c.sourceType === null || c.sourceType.toUpperCase() === type);
+}
+
+/** Why a routed connector does not take the change, or undefined when it does. */
+export function skipReason(
+  connector: StoredConnector,
+  change: AppointmentChange,
+): 'skipped-disabled' | 'skipped-action' | undefined {
+  if (!connector.sendAppointments) return 'skipped-disabled';
+  if (!connector.databaseActions.includes(change.databaseAction)) return 'skipped-action';
+  return undefined;
+}

@@ -1,0 +1,139 @@
+// How each way a delivery can end is written down: a row in the delivery log, and for a transient result or a
+// spent budget, the change queued again for that connector alone.
+import type { DeliveryStatus } from '../model/delivery';
+import { isDelivered, type Outcome } from '../model/outcome';
+import { mayResendDelivered, type WorkItemMessage } from '../model/workItem';
+import type { SyncQueues } from '../queues/syncQueues';
+import { attemptOf, type DeliveryLog, detailsOf, rowIdFor } from './deliveryLog';
+import type { PendingDelivery } from './pending';
+import { nextRetryDelay, type RetryPolicy } from './retryPolicy';
+
+/** Wait before looking again when an older revision of the same appointment is still in flight. */
+export const ORDERING_WAIT_SECONDS = 2;
+
+export interface SettleDeps {
+  deliveries: DeliveryLog;
+  queues: SyncQueues;
+  policy: RetryPolicy;
+  now(): number;
+  /** Told every final status of a delivery that belongs to a recovery. */
+  onSettled?(recoveryId: string, status: DeliveryStatus): Promise<void>;
+}
+
+const workItemOf = (p: PendingDelivery, attempt: number): WorkItemMessage => ({
+  kind: 'delivery',
+  connectorId: p.connector.id,
+  attempt,
+  firstAttemptAt: p.firstAttemptAt,
+  mode: p.mode,
+  ...(p.recoveryId ? { recoveryId: p.recoveryId } : {}),
+  change: p.change,
+});
+
+export function createSettler(deps: SettleDeps) {
+  const settled = async (p: PendingDelivery, status: DeliveryStatus) => {
+    if (p.recoveryId && status !== 'retrying') await deps.onSettled?.(p.recoveryId, status);
+  };
+
+  return {
+    /** The back office answered (or could not be reached): record it, retry a transient result until the horizon. */
+    async outcome(p: PendingDelivery, outcome: Outcome): Promise<void> {
+      const attempt = p.attempt + 1;
+      deps.deliveries.logAttempt(p.log, p.connector, p.change, outcome, attempt);
+      const record = attemptOf(outcome, attempt, deps.now());
+      const details = detailsOf(outcome);
+      if (isDelivered(outcome)) {
+        await deps.deliveries.record(p.base, outcome.kind as 'delivered' | 'duplicate', p.log, details, record);
+        return settled(p, outcome.kind as DeliveryStatus);
+      }
+      if (outcome.kind === 'transient') {
+        const delay = nextRetryDelay(deps.policy, attempt, p.firstAttemptAt, deps.now(), outcome.retryAfterMs);
+        if (delay !== undefined) {
+          const seconds = Math.ceil(delay / 1000);
+          await deps.queues.sendWorkItem(workItemOf(p, attempt), seconds);
+          await deps.deliveries.record(
+            p.base,
+            'retrying',
+            p.log,
+            { ...details, nextAttemptAt: new Date(deps.now() + seconds * 1000).toISOString() },
+            record,
+          );
+          return;
+        }
+        await deps.deliveries.record(
+          p.base,
+          'failed',
+          p.log,
+          { ...details, message: `gave up after ${attempt} attempts: ${details.message}` },
+          record,
+        );
+        return settled(p, 'failed');
+      }
+      await deps.deliveries.record(p.base, 'failed', p.log, details, record);
+      return settled(p, 'failed');
+    },
+
+    /** The principal's budget is spent: the change waits on the queue, which is not an attempt. */
+    async deferred(p: PendingDelivery, retryAtMs: number, principal: string): Promise<void> {
+      const seconds = Math.max(1, Math.ceil((retryAtMs - deps.now()) / 1000) + Math.floor(Math.random() * 2));
+      await deps.queues.sendWorkItem(workItemOf(p, p.attempt), seconds);
+      await deps.deliveries.record(p.base, 'retrying', p.log, {
+        code: 'sync.deferred',
+        message: `the request budget of ${principal.split(':')[0]} principal is spent for now; sent when it frees up`,
+        nextAttemptAt: new Date(deps.now() + seconds * 1000).toISOString(),
+      });
+    },
+
+    /** An older revision is still in flight to this connector: look again shortly. */
+    async waiting(p: PendingDelivery, inFlight: number): Promise<void> {
+      await deps.queues.sendWorkItem(workItemOf(p, p.attempt), ORDERING_WAIT_SECONDS);
+      await deps.deliveries.record(p.base, 'retrying', p.log, {
+        code: 'sync.waiting-for-older-revision',
+        message: `revision ${inFlight} is still in flight`,
+      });
+    },
+
+    /**
+     * This revision will not be sent: a newer one was sent or is in flight, or this one was delivered before.
+     * A redelivered message leaves its delivered row alone; a second message with a revision already sent
+     * gets a stale row of its own.
+     */
+    async stale(p: PendingDelivery, why: string): Promise<void> {
+      const existing = await deps.deliveries.find(p.base.id);
+      if (existing && existing.value.messageId === p.change.messageId && isDeliveredStatus(existing.value.status)) {
+        p.log.info('delivery.redelivered', {
+          deliveryId: p.base.id,
+          messageId: p.change.messageId,
+          status: existing.value.status,
+        });
+        return settled(p, existing.value.status);
+      }
+      const base =
+        existing && existing.value.messageId !== p.change.messageId
+          ? { ...p.base, id: rowIdFor(p.connector.id, `${p.base.id}|${p.change.messageId}`) }
+          : p.base;
+      await deps.deliveries.record(base, 'stale', p.log, { code: 'sync.stale', message: why });
+      return settled(p, 'stale');
+    },
+
+    /** The connector does not take this change: sending is off, or the action is not among its actions. */
+    async skipped(p: PendingDelivery, status: 'skipped-disabled' | 'skipped-action'): Promise<void> {
+      await deps.deliveries.record(
+        p.base,
+        status,
+        p.log,
+        status === 'skipped-disabled'
+          ? { code: 'sync.sending-disabled', message: 'sendAppointments is false' }
+          : { code: 'sync.action-not-sent', message: `the connector does not send action ${p.change.databaseAction}` },
+      );
+      return settled(p, status);
+    },
+  };
+}
+
+const isDeliveredStatus = (status: DeliveryStatus) => status === 'delivered' || status === 'duplicate';
+
+/** Whether a delivery of this kind may send the revision the connector already has. */
+export const allowsEqualRevision = (p: PendingDelivery) => mayResendDelivered(p.mode);
+
+export type Settler = ReturnType<typeof createSettler>;

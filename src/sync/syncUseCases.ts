@@ -1,0 +1,114 @@
+// The sync's use cases, bound to their dependencies: what the queue, timer and HTTP adapters call.
+import type { AuditTrail } from '../audit/auditTrail';
+import type { BackOfficeClient } from '../backOffice/backOfficeClient';
+import type { AppointmentChange } from '../model/appointmentChange';
+import type { CallContext } from '../model/audit';
+import type { StoredConnector } from '../model/connector';
+import type { DeliveryStatus } from '../model/delivery';
+import type { AppConfig } from '../platform/config';
+import { NotFoundError } from '../platform/errors';
+import type { Logger } from '../platform/logging';
+import type { SyncQueues } from '../queues/syncQueues';
+import type { SecretStore } from '../secrets/secretStore';
+import type { DeliveryFilter } from '../stores/deliveryStore';
+import type { LatestRevisionStore } from '../stores/latestRevisionStore';
+import type { SyncStateStore } from '../stores/syncStateStore';
+import type { DeliveryLog } from './deliveryLog';
+import type { SyncDeps } from './deps';
+import { handleChange, type QueueMessage } from './handleChange';
+import { handleWorkItem } from './handleWorkItem';
+import { Lanes } from './lanes';
+import type { PendingDelivery } from './pending';
+import { sweepPoison } from './poisonSweep';
+import type { PrincipalBudgets } from './principalBudget';
+import { replayDelivery } from './replay';
+import { createSender } from './sendToConnector';
+import { createSettler } from './settle';
+import { createOrdering } from './syncState';
+
+export interface SyncWiring {
+  connectorsOf(sourceApp: string): Promise<StoredConnector[]>;
+  connectorById(id: string): Promise<StoredConnector | undefined>;
+  deliveries: DeliveryLog;
+  latest: LatestRevisionStore;
+  syncState: SyncStateStore;
+  queues: SyncQueues;
+  audit: AuditTrail;
+  backOffice: BackOfficeClient;
+  secrets: SecretStore;
+  budgets: PrincipalBudgets;
+  config: Pick<AppConfig, 'sync' | 'queues' | 'managedIdentityClientId'>;
+  onSettled?(recoveryId: string, status: DeliveryStatus): Promise<void>;
+  now?: () => number;
+}
+
+export function createSyncUseCases(wiring: SyncWiring) {
+  const now = wiring.now ?? Date.now;
+  const policy = { delaysMs: wiring.config.sync.retryDelaysMs, horizonMs: wiring.config.sync.retryHorizonMs };
+  const settle = createSettler({
+    deliveries: wiring.deliveries,
+    queues: wiring.queues,
+    policy,
+    now,
+    onSettled: wiring.onSettled,
+  });
+  const sender = createSender({
+    backOffice: wiring.backOffice,
+    secrets: wiring.secrets,
+    budgets: wiring.budgets,
+    ordering: createOrdering(wiring.syncState, 120_000, now),
+    settle,
+    managedIdentityClientId: wiring.config.managedIdentityClientId,
+    now,
+  });
+  const lanes = new Lanes<PendingDelivery>({ maxItems: wiring.config.sync.batchMaxOperations }, (_key, group) =>
+    sender.send(group),
+  );
+  const deps: SyncDeps = {
+    connectorsOf: wiring.connectorsOf,
+    connectorById: wiring.connectorById,
+    deliveries: wiring.deliveries,
+    latest: wiring.latest,
+    queues: wiring.queues,
+    audit: wiring.audit,
+    settle,
+    policy,
+    // Changes for a connector that takes a $batch wait a moment for company; the others go at once.
+    dispatch: (p) => lanes.join(p.connector.id, p, sender.batches(p.connector) ? wiring.config.sync.batchLingerMs : 0),
+    now,
+  };
+
+  return {
+    deps,
+    handleChange: (message: QueueMessage, log: Logger) => handleChange(deps, message, log),
+    handleWorkItem: (message: QueueMessage, log: Logger) => handleWorkItem(deps, message, log),
+    sweepPoison: (log: Logger) =>
+      sweepPoison(
+        deps,
+        { changes: wiring.config.queues.appointments, retries: wiring.config.queues.appointmentRetries },
+        log,
+      ),
+    replay: (id: string, call: CallContext, log: Logger) => replayDelivery(deps, id, call, log),
+
+    /** Queues changes as producers do; each carries the caller's trace unless it brought its own. */
+    async enqueue(changes: AppointmentChange[], traceparent: string | undefined): Promise<string[]> {
+      for (let i = 0; i < changes.length; i += 10)
+        await Promise.all(
+          changes
+            .slice(i, i + 10)
+            .map((c) => wiring.queues.sendChange(traceparent && !c.traceparent ? { ...c, traceparent } : c)),
+        );
+      return changes.map((c) => c.messageId);
+    },
+
+    listDeliveries: (filter: DeliveryFilter, page: { size: number; token?: string }) =>
+      wiring.deliveries.list(filter, page),
+    async getDelivery(id: string) {
+      const found = await wiring.deliveries.find(id);
+      if (!found) throw new NotFoundError(`Delivery ${id} does not exist.`);
+      return found.value;
+    },
+  };
+}
+
+export type SyncUseCases = ReturnType<typeof createSyncUseCases>;
