@@ -139,7 +139,7 @@ export function createServices(config: AppConfig) {
 
     checkDependencies: () =>
       Promise.all([
-        timed('tables', () => connectorStore.list({}, { size: 1 })),
+        timed('tables', () => connectorStore.ping()),
         timed('queue', () => queues.ping()),
         timed('keyVault', () => secrets.ping()),
       ]),

@@ -1,6 +1,6 @@
 // The rules a connector must keep that span several fields: API type, address, credentials, expiry.
 import { checkWebServiceUri } from '../backOffice/uriGuard';
-import type { ApiType, AuthType, ConnectorInput } from '../model/connector';
+import type { ApiType, AuthType, ConnectorInput, StoredConnector } from '../model/connector';
 import { resolveAuthType } from '../model/credentials';
 import { type FieldError, ValidationError } from '../platform/errors';
 
@@ -41,4 +41,27 @@ export function checkConnector(
     });
   if (errors.length) throw new ValidationError('The connector is not valid.', errors);
   return { apiType, authType, login };
+}
+
+/** The record's fields that come from the input as checked (what create and replace both write). */
+export function fieldsOf(
+  input: ConnectorInput,
+  checked: CheckedConnector,
+): Omit<
+  StoredConnector,
+  'id' | 'hasPassword' | 'secretExpiresAt' | 'createdAt' | 'updatedAt' | 'secretName' | 'secretVersion' | 'revision'
+> {
+  return {
+    name: input.name,
+    description: input.description,
+    sourceApp: input.sourceApp,
+    sourceType: input.sourceType,
+    backOffice: input.backOffice,
+    apiType: checked.apiType,
+    sendAppointments: input.sendAppointments,
+    databaseActions: input.databaseActions,
+    webServiceUri: input.webServiceUri,
+    authType: checked.authType,
+    login: checked.login,
+  };
 }

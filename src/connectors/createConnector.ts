@@ -8,7 +8,7 @@ import { type Connector, type ConnectorInput, type StoredConnector, toPublicConn
 import type { Versioned } from '../platform/etag';
 import type { Logger } from '../platform/logging';
 import { connectorSecretName, type SecretRef } from '../secrets/secretStore';
-import { type CheckedConnector, checkConnector } from './connectorRules';
+import { type CheckedConnector, checkConnector, fieldsOf } from './connectorRules';
 import { type ConnectorDeps, undo } from './deps';
 
 export interface CreatedConnector extends Versioned<Connector> {
@@ -61,17 +61,7 @@ function newRecord(
 ): StoredConnector {
   return {
     id,
-    name: input.name,
-    description: input.description,
-    sourceApp: input.sourceApp,
-    sourceType: input.sourceType,
-    backOffice: input.backOffice,
-    apiType: checked.apiType,
-    sendAppointments: input.sendAppointments,
-    databaseActions: input.databaseActions,
-    webServiceUri: input.webServiceUri,
-    authType: checked.authType,
-    login: checked.login,
+    ...fieldsOf(input, checked),
     hasPassword: Boolean(secret),
     secretExpiresAt: secret && input.secretExpiresAt ? new Date(input.secretExpiresAt).toISOString() : null,
     createdAt: stamp,

@@ -13,7 +13,7 @@ import { NotFoundError, PreconditionFailedError, ValidationError } from '../plat
 import { ensureIfMatch, type Versioned } from '../platform/etag';
 import type { Logger } from '../platform/logging';
 import { connectorSecretName, type SecretRef } from '../secrets/secretStore';
-import { checkConnector } from './connectorRules';
+import { checkConnector, fieldsOf } from './connectorRules';
 import { type ConnectorDeps, MAX_UNCONDITIONAL_ROUNDS, undo } from './deps';
 
 export function replaceConnector(
@@ -84,17 +84,7 @@ async function replaceOnce(
     : undefined;
   const after: StoredConnector = {
     ...before,
-    name: input.name,
-    description: input.description,
-    sourceApp: input.sourceApp,
-    sourceType: input.sourceType,
-    backOffice: input.backOffice,
-    apiType: checked.apiType,
-    sendAppointments: input.sendAppointments,
-    databaseActions: input.databaseActions,
-    webServiceUri: input.webServiceUri,
-    authType: checked.authType,
-    login: checked.login,
+    ...fieldsOf(input, checked),
     hasPassword,
     secretExpiresAt: expiresAt,
     updatedAt: new Date(deps.now()).toISOString(),

@@ -5,7 +5,8 @@ export type OutcomeKind = 'delivered' | 'duplicate' | 'transient' | 'permanent';
 
 export interface Outcome {
   kind: OutcomeKind;
-  code: OutcomeCode;
+  /** A back-office result code, or the sync's own for a crash (sync.poisoned). */
+  code: OutcomeCode | 'sync.poisoned';
   message: string;
   status?: number;
   retryAfterMs?: number;

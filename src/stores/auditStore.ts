@@ -4,8 +4,8 @@
 //   "t~<yyyy-mm>" (everything, by month); RK "<inverted time>~<id>".
 import { odata } from '@azure/data-tables';
 import { z } from 'zod';
-import { type AuditEntry, auditEntrySchema } from '../model/audit';
-import { ValidationError } from '../platform/errors';
+import { type AuditEntry, actorKey, auditEntrySchema } from '../model/audit';
+import { decodeCursor, firstRows, newestFirstKey, pageOf, timeOfKey, timeRange } from './newestFirst';
 import { type Entity, jsonColumn, parseRow, queryAll, storageFailure, type Table } from './table';
 import type { TableBatcher } from './tableBatcher';
 import type { Page } from './tablePage';
@@ -18,8 +18,6 @@ export interface AuditFilter {
   to?: Date;
 }
 
-const INVERT = 9_999_999_999_999;
-const inverted = (ms: number) => String(INVERT - ms).padStart(13, '0');
 const month = (ms: number) => new Date(ms).toISOString().slice(0, 7);
 const previousMonth = (m: string) => {
   const [y, mo] = m.split('-').map(Number) as [number, number];
@@ -27,7 +25,6 @@ const previousMonth = (m: string) => {
 };
 
 const rowSchema = z.object({ entry: jsonColumn(auditEntrySchema) }).transform((r) => r.entry);
-const cursorSchema = z.object({ after: z.string().max(200) });
 
 export interface AuditStore {
   append(entry: AuditEntry): Promise<void>;
@@ -36,48 +33,18 @@ export interface AuditStore {
 }
 
 export function createAuditStore(table: Table, writes: TableBatcher): AuditStore {
-  const decodeCursor = (token?: string) => {
-    if (!token) return '';
-    try {
-      return cursorSchema.parse(JSON.parse(Buffer.from(token, 'base64url').toString('utf8'))).after;
-    } catch {
-      throw new ValidationError('The continuation token is not valid.', [
-        {
-          path: 'query.continuationToken',
-          code: 'invalid',
-          message: 'must be a token returned by a previous page, unchanged',
-        },
-      ]);
-    }
-  };
-
-  async function rowsOf(partition: string, clauses: string[], limit: number) {
-    const client = await table();
-    const filter = [odata`PartitionKey eq ${partition}`, ...clauses].join(' and ');
-    const rows: Array<Record<string, unknown>> = [];
-    try {
-      for await (const page of client.listEntities<Record<string, unknown>>({ queryOptions: { filter } }).byPage({
-        maxPageSize: limit,
-      })) {
-        rows.push(...page);
-        if (rows.length >= limit) break;
-      }
-    } catch (error) {
-      storageFailure('list the audit trail', error);
-    }
-    return rows.slice(0, limit);
-  }
+  const rowsOf = (partition: string, clauses: string[], limit: number) =>
+    firstRows(table, partition, clauses, limit, 'the audit trail');
 
   return {
     async append(entry) {
       const at = Date.parse(entry.at);
-      const rowKey = `${inverted(at)}~${entry.id}`;
       const common = {
-        rowKey,
+        rowKey: newestFirstKey(at, entry.id),
         entry: JSON.stringify(entry),
         resourceType: entry.resourceType,
         resourceId: entry.resourceId,
-        actor: entry.actor.objectId ?? entry.actor.appId ?? 'local',
+        actor: actorKey(entry.actor),
       };
       const partitions = [`r~${entry.resourceType}~${entry.resourceId}`, `a~${common.actor}`, `t~${month(at)}`];
       try {
@@ -92,41 +59,33 @@ export function createAuditStore(table: Table, writes: TableBatcher): AuditStore
     },
     async list(filter, page, oldestMs) {
       const after = decodeCursor(page.token);
-      const clauses = [odata`RowKey gt ${after}`];
-      if (filter.to) clauses.push(odata`RowKey ge ${inverted(filter.to.getTime() - 1)}`);
-      if (filter.from) clauses.push(odata`RowKey lt ${`${inverted(filter.from.getTime())}\u007f`}`);
+      const clauses = [odata`RowKey gt ${after}`, ...timeRange(filter)];
       const want = page.size + 1;
+      const narrow = [
+        ...(filter.resourceType ? [odata`resourceType eq ${filter.resourceType}`] : []),
+        ...(filter.resourceId ? [odata`resourceId eq ${filter.resourceId}`] : []),
+        ...(filter.actor ? [odata`actor eq ${filter.actor}`] : []),
+      ];
       let rows: Array<Record<string, unknown>>;
-      if (filter.resourceId && filter.resourceType) {
-        const actor = filter.actor ? [odata`actor eq ${filter.actor}`] : [];
-        rows = await rowsOf(`r~${filter.resourceType}~${filter.resourceId}`, [...clauses, ...actor], want);
-      } else {
-        const narrow = [
-          ...(filter.resourceType ? [odata`resourceType eq ${filter.resourceType}`] : []),
-          ...(filter.resourceId ? [odata`resourceId eq ${filter.resourceId}`] : []),
-        ];
-        if (filter.actor) rows = await rowsOf(`a~${filter.actor}`, [...clauses, ...narrow], want);
-        else {
-          // Month by month, from the cursor's (or `to`'s) month back to the oldest kept.
-          rows = [];
-          const startMs = after ? INVERT - Number(after.slice(0, 13)) : (filter.to?.getTime() ?? Date.now());
-          const stopMonth = month(Math.max(oldestMs, filter.from?.getTime() ?? oldestMs));
-          for (let m = month(startMs); m >= stopMonth && rows.length < want; m = previousMonth(m))
-            rows.push(...(await rowsOf(`t~${m}`, [...clauses, ...narrow], want - rows.length)));
-        }
+      if (filter.resourceId && filter.resourceType)
+        rows = await rowsOf(`r~${filter.resourceType}~${filter.resourceId}`, [...clauses, ...narrow], want);
+      else if (filter.actor) rows = await rowsOf(`a~${filter.actor}`, [...clauses, ...narrow], want);
+      else {
+        // Month by month, from the cursor's (or `to`'s) month back to the oldest kept.
+        rows = [];
+        const startMs = after ? timeOfKey(after) : (filter.to?.getTime() ?? Date.now());
+        const stopMonth = month(Math.max(oldestMs, filter.from?.getTime() ?? oldestMs));
+        for (let m = month(startMs); m >= stopMonth && rows.length < want; m = previousMonth(m))
+          rows.push(...(await rowsOf(`t~${m}`, [...clauses, ...narrow], want - rows.length)));
       }
-      const items = rows.slice(0, page.size);
-      return {
-        items: items.map((e) => parseRow(rowSchema, e, 'audit entry')),
-        continuationToken:
-          rows.length > page.size
-            ? Buffer.from(JSON.stringify({ after: String(items.at(-1)!.rowKey) })).toString('base64url')
-            : null,
-      };
+      return pageOf(
+        rows.map((e) => ({ rowKey: String(e.rowKey), value: parseRow(rowSchema, e, 'audit entry') })),
+        page.size,
+      );
     },
     async purgeBefore(cutoffMs) {
       const client = await table();
-      const old = await queryAll(client, odata`RowKey ge ${inverted(cutoffMs - 1)}`, 'old audit entries', [
+      const old = await queryAll(client, timeRange({ to: new Date(cutoffMs) }).join(' and '), 'old audit entries', [
         'PartitionKey',
         'RowKey',
       ]);

@@ -23,6 +23,7 @@ import {
   isPreconditionFailed,
   optional,
   parseRow,
+  pingTable,
   queryAll,
   readEntity,
   storageFailure,
@@ -159,15 +160,6 @@ export function createConnectorStore(table: Table): ConnectorStore {
       if (filter.backOffice) clauses.push(odata`backOffice eq ${filter.backOffice}`);
       return readPage(await table(), clauses.join(' and '), page, fromRecordEntity, 'connectors');
     },
-    async ping() {
-      try {
-        await (await table())
-          .listEntities({ queryOptions: { select: ['PartitionKey'] } })
-          .byPage({ maxPageSize: 1 })
-          .next();
-      } catch (error) {
-        storageFailure('reach the connectors table', error);
-      }
-    },
+    ping: () => pingTable(table, 'connectors'),
   };
 }

@@ -18,8 +18,8 @@ import {
   deliveryStatuses,
 } from '../model/delivery';
 import { sourceAppKey } from '../model/text';
-import { ValidationError } from '../platform/errors';
 import type { Versioned } from '../platform/etag';
+import { decodeCursor, firstRows, newestFirstKey, pageOf, timeRange } from './newestFirst';
 import {
   asDouble,
   binaryText,
@@ -30,6 +30,7 @@ import {
   jsonColumn,
   optional,
   parseRow,
+  pingTable,
   queryAll,
   readEntity,
   storageFailure,
@@ -89,10 +90,6 @@ const rowEntitySchema = z
 
 const pointerSchema = z.object({ pk: z.string(), rk: z.string() });
 const messageIndexSchema = z.object({ ids: jsonColumn(z.array(z.string())) });
-const cursorSchema = z.object({ after: z.string().max(200) });
-
-const INVERT = 9_999_999_999_999;
-const inverted = (ms: number) => String(INVERT - ms).padStart(13, '0');
 const pointerPartition = (id: string) => `i~${id.charAt(0).toLowerCase()}`;
 const messagePartition = (messageId: string) => `m~${messageId.charAt(0).toLowerCase()}`;
 const FEEDS = 'feeds';
@@ -183,42 +180,7 @@ export function createDeliveryStore(table: Table, writes: TableBatcher): Deliver
     if (statuses.length) clauses.push(`(${statuses.map((s) => odata`status eq ${s}`).join(' or ')})`);
     if (filter.sourceApp) clauses.push(odata`sourceAppKey eq ${sourceAppKey(filter.sourceApp)}`);
     if (filter.appointmentId !== undefined) clauses.push(`appointmentId eq ${filter.appointmentId}.0`);
-    if (filter.to) clauses.push(odata`RowKey ge ${inverted(filter.to.getTime() - 1)}`);
-    if (filter.from) clauses.push(odata`RowKey lt ${`${inverted(filter.from.getTime())}\u007f`}`);
-    return clauses;
-  }
-
-  /** Up to `limit` rows of one partition after the cursor, in key order (newest first). */
-  async function rowsAfter(partition: string, after: string, clauses: string[], limit: number) {
-    const client = await table();
-    const filter = [odata`PartitionKey eq ${partition}`, odata`RowKey gt ${after}`, ...clauses].join(' and ');
-    const rows: Array<Record<string, unknown>> = [];
-    try {
-      for await (const page of client.listEntities<Record<string, unknown>>({ queryOptions: { filter } }).byPage({
-        maxPageSize: limit,
-      })) {
-        rows.push(...page);
-        if (rows.length >= limit) break;
-      }
-    } catch (error) {
-      storageFailure('list deliveries', error);
-    }
-    return rows.slice(0, limit);
-  }
-
-  function decodeCursor(token: string | undefined): string {
-    if (!token) return '';
-    try {
-      return cursorSchema.parse(JSON.parse(Buffer.from(token, 'base64url').toString('utf8'))).after;
-    } catch {
-      throw new ValidationError('The continuation token is not valid.', [
-        {
-          path: 'query.continuationToken',
-          code: 'invalid',
-          message: 'must be a token returned by a previous page, unchanged',
-        },
-      ]);
-    }
+    return [...clauses, ...timeRange(filter)];
   }
 
   const keysOf = async (id: string): Promise<RowKeys | undefined> => {
@@ -246,7 +208,7 @@ export function createDeliveryStore(table: Table, writes: TableBatcher): Deliver
       }
     },
     async insert(row, createdAtMs) {
-      const keys = { partitionKey: rowPartition(row), rowKey: `${inverted(createdAtMs)}~${row.id}` };
+      const keys = { partitionKey: rowPartition(row), rowKey: newestFirstKey(createdAtMs, row.id) };
       const pointer = writes.submit({
         kind: 'create',
         entity: { partitionKey: pointerPartition(row.id), rowKey: row.id, pk: keys.partitionKey, rk: keys.rowKey },
@@ -287,29 +249,26 @@ export function createDeliveryStore(table: Table, writes: TableBatcher): Deliver
     },
     async list(filter, page) {
       const after = decodeCursor(page.token);
-      let rows: Array<{ rowKey: string; row: StoredDelivery }>;
+      let rows: Array<{ rowKey: string; value: StoredDelivery }>;
       if (filter.messageId) {
         const client = await table();
         const index = await readEntity(client, messagePartition(filter.messageId), filter.messageId, 'a message index');
         const ids = index ? parseRow(messageIndexSchema, index, 'message index').ids : [];
         rows = (await Promise.all(ids.map(find)))
-          .flatMap((f) => (f ? [{ rowKey: f.keys.rowKey, row: f.value }] : []))
-          .filter((r) => r.rowKey > after && matches(r.row, filter));
+          .flatMap((f) => (f ? [{ rowKey: f.keys.rowKey, value: f.value }] : []))
+          .filter((r) => r.rowKey > after && matches(r.value, filter));
       } else {
         const clauses = rowClauses(filter);
         const partitions = await feedsInScope(filter);
-        const perPartition = await Promise.all(partitions.map((p) => rowsAfter(p, after, clauses, page.size + 1)));
-        rows = perPartition.flat().map((e) => ({ rowKey: String(e.rowKey), row: fromEntity(e) }));
+        const perPartition = await Promise.all(
+          partitions.map((p) =>
+            firstRows(table, p, [odata`RowKey gt ${after}`, ...clauses], page.size + 1, 'deliveries'),
+          ),
+        );
+        rows = perPartition.flat().map((e) => ({ rowKey: String(e.rowKey), value: fromEntity(e) }));
       }
       rows.sort((a, b) => (a.rowKey < b.rowKey ? -1 : 1));
-      const items = rows.slice(0, page.size);
-      return {
-        items: items.map((r) => r.row),
-        continuationToken:
-          rows.length > page.size
-            ? Buffer.from(JSON.stringify({ after: items.at(-1)!.rowKey })).toString('base64url')
-            : null,
-      };
+      return pageOf(rows, page.size);
     },
     async purgeBefore(cutoffMs) {
       const client = await table();
@@ -318,7 +277,7 @@ export function createDeliveryStore(table: Table, writes: TableBatcher): Deliver
       for (const partition of new Set(feeds.map((f) => String(f.partition)))) {
         const old = await queryAll(
           client,
-          [odata`PartitionKey eq ${partition}`, odata`RowKey ge ${inverted(cutoffMs - 1)}`].join(' and '),
+          [odata`PartitionKey eq ${partition}`, ...timeRange({ to: new Date(cutoffMs) })].join(' and '),
           'old deliveries',
           ['PartitionKey', 'RowKey', 'id'],
         );
@@ -352,16 +311,7 @@ export function createDeliveryStore(table: Table, writes: TableBatcher): Deliver
       }
       return removed;
     },
-    async ping() {
-      try {
-        await (await table())
-          .listEntities({ queryOptions: { select: ['PartitionKey'] } })
-          .byPage({ maxPageSize: 1 })
-          .next();
-      } catch (error) {
-        storageFailure('reach the deliveries table', error);
-      }
-    },
+    ping: () => pingTable(table, 'deliveries'),
   };
 }
 

@@ -104,3 +104,15 @@ export const binaryText = z.union([
   z.string(),
   z.instanceof(Uint8Array).transform((bytes) => Buffer.from(bytes).toString('utf8')),
 ]);
+
+/** A cheap authenticated round trip, for the deep health check. */
+export async function pingTable(table: Table, what: string): Promise<void> {
+  try {
+    await (await table())
+      .listEntities({ queryOptions: { select: ['PartitionKey'] } })
+      .byPage({ maxPageSize: 1 })
+      .next();
+  } catch (error) {
+    storageFailure(`reach the ${what} table`, error);
+  }
+}

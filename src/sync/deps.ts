@@ -1,6 +1,8 @@
 // What the sync's use cases work with, wired by the composition root.
+import type { z } from 'zod';
 import type { AuditTrail } from '../audit/auditTrail';
 import type { StoredConnector } from '../model/connector';
+import type { Logger } from '../platform/logging';
 import type { SyncQueues } from '../queues/syncQueues';
 import type { LatestRevisionStore } from '../stores/latestRevisionStore';
 import type { DeliveryLog } from './deliveryLog';
@@ -29,3 +31,25 @@ export const describeIssues = (issues: ReadonlyArray<{ path: PropertyKey[]; mess
     .slice(0, 10)
     .map((i) => `${i.path.map(String).join('.') || '(message)'}: ${i.message}`)
     .join('; ');
+
+/**
+ * The message read with its schema; a message that does not match is recorded once as `sync.malformed`,
+ * naming the failing fields, and undefined is returned: it is never retried.
+ */
+export async function readOrRecord<S extends z.ZodType>(
+  deps: Pick<SyncDeps, 'deliveries'>,
+  schema: S,
+  message: { value: unknown; text: string; traceId: string | null },
+  log: Logger,
+): Promise<z.output<S> | undefined> {
+  const parsed = schema.safeParse(message.value);
+  if (parsed.success) return parsed.data;
+  await deps.deliveries.recordUnreadable(
+    message.text,
+    describeIssues(parsed.error.issues),
+    log,
+    'sync.malformed',
+    message.traceId,
+  );
+  return undefined;
+}

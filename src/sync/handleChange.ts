@@ -5,7 +5,7 @@
 import { type AppointmentChange, appointmentChangeSchema } from '../model/appointmentChange';
 import type { Logger } from '../platform/logging';
 import { rowBase } from './deliveryLog';
-import { describeIssues, type SyncDeps } from './deps';
+import { readOrRecord, type SyncDeps } from './deps';
 import type { PendingDelivery } from './pending';
 import { connectorsFor, skipReason } from './routing';
 
@@ -19,16 +19,8 @@ export interface QueueMessage {
 }
 
 export async function handleChange(deps: SyncDeps, message: QueueMessage, log: Logger): Promise<void> {
-  const parsed = appointmentChangeSchema.safeParse(message.value);
-  if (!parsed.success)
-    return deps.deliveries.recordUnreadable(
-      message.text,
-      describeIssues(parsed.error.issues),
-      log,
-      'sync.malformed',
-      message.traceId,
-    );
-  const change = parsed.data;
+  const change = await readOrRecord(deps, appointmentChangeSchema, message, log);
+  if (!change) return;
   const changeLog = log.child({ messageId: change.messageId });
   await deps.latest.remember(change);
   const connectors = connectorsFor(change, await deps.connectorsOf(change.appointment.sourceApp));

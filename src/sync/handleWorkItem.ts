@@ -3,20 +3,12 @@
 import { type WorkItem, workItemSchema } from '../model/workItem';
 import type { Logger } from '../platform/logging';
 import { rowBase } from './deliveryLog';
-import { describeIssues, type SyncDeps } from './deps';
+import { readOrRecord, type SyncDeps } from './deps';
 import { deliverOrSkip, type QueueMessage } from './handleChange';
 
 export async function handleWorkItem(deps: SyncDeps, message: QueueMessage, log: Logger): Promise<void> {
-  const parsed = workItemSchema.safeParse(message.value);
-  if (!parsed.success)
-    return deps.deliveries.recordUnreadable(
-      message.text,
-      describeIssues(parsed.error.issues),
-      log,
-      'sync.malformed',
-      message.traceId,
-    );
-  const item = parsed.data;
+  const item = await readOrRecord(deps, workItemSchema, message, log);
+  if (!item) return;
   const itemLog = log.child({ messageId: item.change.messageId });
   const connector = await deps.connectorById(item.connectorId);
   if (!connector) return recordConnectorGone(deps, item, message.traceId, itemLog);

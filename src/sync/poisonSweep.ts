@@ -11,7 +11,6 @@ import { rowBase } from './deliveryLog';
 import type { SyncDeps } from './deps';
 import { recordNoConnector } from './handleChange';
 import type { PendingDelivery } from './pending';
-import { nextRetryDelay } from './retryPolicy';
 import { connectorsFor } from './routing';
 
 const MAX_PER_SWEEP = 320;
@@ -92,46 +91,6 @@ async function handlePoisoned(
 }
 
 /** The crash counts as an attempt: queued again on the retry schedule, or failed past the horizon. */
-async function again(deps: SyncDeps, p: PendingDelivery, reason: string): Promise<void> {
-  const attempt = p.attempt + 1;
-  const delay = nextRetryDelay(deps.policy, attempt, p.firstAttemptAt, deps.now());
-  const record = {
-    at: new Date(deps.now()).toISOString(),
-    attempt,
-    outcome: 'transient',
-    status: null,
-    code: 'sync.poisoned',
-    durationMs: 0,
-    message: reason,
-  };
-  if (delay === undefined) {
-    await deps.deliveries.record(
-      p.base,
-      'failed',
-      p.log,
-      { code: 'sync.poisoned', message: `gave up: ${reason}` },
-      record,
-    );
-    return;
-  }
-  const seconds = Math.ceil(delay / 1000);
-  await deps.queues.sendWorkItem(
-    {
-      kind: 'delivery',
-      connectorId: p.connector.id,
-      attempt,
-      firstAttemptAt: p.firstAttemptAt,
-      mode: p.mode,
-      ...(p.recoveryId ? { recoveryId: p.recoveryId } : {}),
-      change: p.change,
-    },
-    seconds,
-  );
-  await deps.deliveries.record(
-    p.base,
-    'retrying',
-    p.log,
-    { code: 'sync.poisoned', message: reason, nextAttemptAt: new Date(deps.now() + seconds * 1000).toISOString() },
-    record,
-  );
+function again(deps: SyncDeps, p: PendingDelivery, reason: string): Promise<void> {
+  return deps.settle.outcome(p, { kind: 'transient', code: 'sync.poisoned', message: reason, durationMs: 0 });
 }

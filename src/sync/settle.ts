@@ -20,7 +20,8 @@ export interface SettleDeps {
   onSettled?(recoveryId: string, status: DeliveryStatus): Promise<void>;
 }
 
-const workItemOf = (p: PendingDelivery, attempt: number): WorkItemMessage => ({
+/** The retry queue's message that sends this change to this connector again. */
+export const workItemOf = (p: PendingDelivery, attempt: number): WorkItemMessage => ({
   kind: 'delivery',
   connectorId: p.connector.id,
   attempt,
