@@ -1,6 +1,7 @@
 // The Functions entry: registers every function from the generated manifest. Handlers, services and SDKs
 // load on first use, so a cold start pays only for @azure/functions and this table.
 import { app } from '@azure/functions';
+import { guardDeepMessages } from './functions/deepMessageGuard';
 import { lazyHttp, lazyQueue, lazyTimer } from './functions/lazy';
 import { httpFunctions, modules, queueFunctions, timerFunctions } from './functions/manifest';
 
@@ -22,3 +23,5 @@ for (const f of queueFunctions)
 
 for (const f of timerFunctions)
   app.timer(f.name, { schedule: f.schedule, runOnStartup: false, handler: lazyTimer(modules[f.module], f.name) });
+
+guardDeepMessages();

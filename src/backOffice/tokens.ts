@@ -1,17 +1,18 @@
 // Bearer tokens for Business Central: OAuth 2.0 client credentials through MSAL (one long-lived confidential
 // client per tenant + client id + secret, so its cache is reused and a rotated secret gets a new client), or
-// the app's managed identity through @azure/identity.
+// the app's managed identity through MSAL's managed identity client (which, unlike @azure/identity's
+// credential, can be told to skip its cache after a 401).
 //
 // A failure is permanent only when the answer names a configuration problem (the client, its secret, the
 // tenant, the scope, a missing identity); an outage, a 5xx, throttling or a timeout is transient and retried.
 import { createHash } from 'node:crypto';
-import type { TokenCredential } from '@azure/identity';
-import type { ConfidentialClientApplication, INetworkModule } from '@azure/msal-node';
+import type { ConfidentialClientApplication, INetworkModule, ManagedIdentityApplication } from '@azure/msal-node';
 import type { OutcomeCode } from '../model/outcome';
 import { registerSecret } from '../platform/redact';
 import { type StageOutcome, TokenError } from './stageError';
 
 export const BUSINESS_CENTRAL_SCOPE = 'https://api.businesscentral.dynamics.com/.default';
+const BUSINESS_CENTRAL_RESOURCE = 'https://api.businesscentral.dynamics.com';
 const PUBLIC_CLOUD = 'https://login.microsoftonline.com';
 const TOKEN_TIMEOUT_MS = 30_000;
 const MAX_CLIENTS = 500;
@@ -141,30 +142,28 @@ export function tokenErrorFrom(error: unknown): TokenError {
   });
 }
 
-/** @azure/identity errors of the managed identity to outcomes. */
-export function managedIdentityErrorFrom(error: unknown): TokenError {
-  const e = error as { name?: string; statusCode?: number; message?: string };
-  const message = (e.message ?? '').split('\n')[0]!.slice(0, 200);
-  const refused =
-    e.name === 'CredentialUnavailableError' ||
-    (e.statusCode !== undefined &&
-      e.statusCode >= 400 &&
-      e.statusCode < 500 &&
-      e.statusCode !== 408 &&
-      e.statusCode !== 429);
-  return new TokenError(
-    refused
-      ? {
-          kind: 'permanent',
-          code: 'auth.managed-identity-failed',
-          message: `the managed identity could not get a token: ${message}`,
-        }
-      : {
-          kind: 'transient',
-          code: 'auth.managed-identity-unavailable',
-          message: `the managed identity endpoint failed: ${message}`,
-        },
-  );
+/**
+ * MSAL's managed identity errors to outcomes. The endpoint failing, throttling or out of reach is transient;
+ * refusing the identity (4xx), or no identity endpoint at all (not in Azure), is permanent.
+ */
+export function managedIdentityErrorFrom(error: unknown, notInAzure: boolean): TokenError {
+  const e = error as { errorCode?: string; errorMessage?: string; message?: string; status?: number };
+  const message = (e.errorMessage || e.message || 'no token').split('\n')[0]!.slice(0, 200);
+  const status = typeof e.status === 'number' ? e.status : undefined;
+  const refused = status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429;
+  if (refused || (notInAzure && status === undefined))
+    return new TokenError({
+      kind: 'permanent',
+      code: 'auth.managed-identity-failed',
+      message: notInAzure
+        ? 'there is no managed identity here (not running in Azure); set login and password instead'
+        : `the managed identity endpoint refused (HTTP ${status}): ${message}`,
+    });
+  return new TokenError({
+    kind: 'transient',
+    code: 'auth.managed-identity-unavailable',
+    message: `the managed identity endpoint failed${status ? ` (HTTP ${status})` : ''}: ${message}`,
+  });
 }
 
 const emptyToken: StageOutcome = {
@@ -181,7 +180,7 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
   const clients = new Map<string, { client: ConfidentialClientApplication; release: () => void }>();
   // Single flight: concurrent first deliveries share one token request instead of racing MSAL's empty cache.
   const inFlight = new Map<ConfidentialClientApplication, Promise<string>>();
-  let managed: TokenCredential | undefined;
+  let managed: ManagedIdentityApplication | undefined;
 
   const clientFor = (tenant: string, clientId: string, clientSecret: string) => {
     // The secret is part of the key (hashed): a rotated secret must not reuse the old client's cache.
@@ -209,13 +208,16 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
     return client;
   };
 
-  const managedCredential = (fresh: boolean): TokenCredential => {
-    // A new credential has an empty cache: the way to force a new token after a 401.
-    if (!managed || fresh) {
-      const { ManagedIdentityCredential } = require('@azure/identity') as typeof import('@azure/identity');
-      managed = options.managedIdentityClientId
-        ? new ManagedIdentityCredential({ clientId: options.managedIdentityClientId })
-        : new ManagedIdentityCredential();
+  const managedIdentity = (): ManagedIdentityApplication => {
+    if (!managed) {
+      const { ManagedIdentityApplication } = require('@azure/msal-node') as typeof import('@azure/msal-node');
+      managed = new ManagedIdentityApplication({
+        ...(options.managedIdentityClientId
+          ? { managedIdentityIdParams: { userAssignedClientId: options.managedIdentityClientId } }
+          : {}),
+        // The sync retries on its own schedule; MSAL's retries would hold a delivery for seconds.
+        system: { networkClient: networkClient(undefined), disableInternalRetries: true },
+      });
     }
     return managed;
   };
@@ -247,14 +249,15 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
       }
     },
     async managedIdentity(forceRefresh) {
-      let token: Awaited<ReturnType<TokenCredential['getToken']>>;
+      const app = managedIdentity();
+      let token: Awaited<ReturnType<ManagedIdentityApplication['acquireToken']>>;
       try {
-        token = await managedCredential(forceRefresh).getToken(BUSINESS_CENTRAL_SCOPE);
+        token = await app.acquireToken({ resource: BUSINESS_CENTRAL_RESOURCE, forceRefresh });
       } catch (error) {
-        throw managedIdentityErrorFrom(error);
+        throw managedIdentityErrorFrom(error, app.getManagedIdentitySource() === 'DefaultToImds');
       }
-      if (!token?.token) throw new TokenError(emptyToken);
-      return token.token;
+      if (!token?.accessToken) throw new TokenError(emptyToken);
+      return token.accessToken;
     },
   };
 }

@@ -2,6 +2,7 @@
 import type { InvocationContext } from '@azure/functions';
 import { createLogger, invocationSink, type Logger, traceIdOf } from '../platform/logging';
 import { getServices } from '../services';
+import { MAX_MESSAGE_DEPTH } from './deepMessageGuard';
 import { defineQueueTrigger, defineTimer } from './route';
 
 function triggerLog(context: InvocationContext): { log: Logger; traceId: string | null } {
@@ -13,11 +14,16 @@ function triggerLog(context: InvocationContext): { log: Logger; traceId: string 
   return { log, traceId };
 }
 
-/** The message text as it was on the queue: the library hands JSON over parsed, the metadata keeps the text. */
-const textOf = (value: unknown, context: InvocationContext): string => {
-  const raw = context.triggerMetadata?.queueTrigger;
-  return typeof raw === 'string' ? raw : typeof value === 'string' ? value : '';
-};
+/** The message as the sync reads it. The library hands JSON over parsed; the text is the parse undone. */
+function messageOf(value: unknown, context: InvocationContext, traceId: string | null) {
+  const tooDeep = context.triggerMetadata?.nestedTooDeep === true;
+  return {
+    value,
+    text: typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value)),
+    traceId,
+    ...(tooDeep ? { unreadable: `the message is nested deeper than ${MAX_MESSAGE_DEPTH} levels: not a change` } : {}),
+  };
+}
 
 export const queueTriggers = [
   defineQueueTrigger({
@@ -26,7 +32,7 @@ export const queueTriggers = [
     async handler(value, context) {
       const { log, traceId } = triggerLog(context);
       await getServices().sync.handleChange(
-        { value, text: textOf(value, context), traceId },
+        messageOf(value, context, traceId),
         log.child({ dequeueCount: context.triggerMetadata?.dequeueCount }),
       );
     },
@@ -36,7 +42,7 @@ export const queueTriggers = [
     queueSetting: 'APPOINTMENT_RETRIES_QUEUE',
     async handler(value, context) {
       const { log, traceId } = triggerLog(context);
-      await getServices().sync.handleWorkItem({ value, text: textOf(value, context), traceId }, log);
+      await getServices().sync.handleWorkItem(messageOf(value, context, traceId), log);
     },
   }),
 ];

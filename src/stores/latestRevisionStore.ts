@@ -29,6 +29,8 @@ const rowSchema = z.object({
   change: binaryText.pipe(jsonColumn(appointmentChangeSchema)),
 });
 
+const revisionOnly = z.object({ revision: z.number().int() });
+
 export type Remembered = 'new' | 'newer' | 'not-newer';
 
 export interface LatestRevisionStore {
@@ -75,7 +77,7 @@ export function createLatestRevisionStore(table: Table, writes: TableBatcher): L
           }
           const known = await readEntity(await table(), entity.partitionKey, entity.rowKey, 'a latest revision');
           if (!known) continue; // deleted between the two calls: create again
-          const revision = Number(known.revision);
+          const { revision } = parseRow(revisionOnly, known, 'latest revision');
           if (revision >= change.revision) return 'not-newer';
           try {
             await writes.submit({ kind: 'update', entity, etag: known.etag });

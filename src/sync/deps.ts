@@ -39,17 +39,12 @@ export const describeIssues = (issues: ReadonlyArray<{ path: PropertyKey[]; mess
 export async function readOrRecord<S extends z.ZodType>(
   deps: Pick<SyncDeps, 'deliveries'>,
   schema: S,
-  message: { value: unknown; text: string; traceId: string | null },
+  message: { value: unknown; text: string; traceId: string | null; unreadable?: string },
   log: Logger,
 ): Promise<z.output<S> | undefined> {
   const parsed = schema.safeParse(message.value);
   if (parsed.success) return parsed.data;
-  await deps.deliveries.recordUnreadable(
-    message.text,
-    describeIssues(parsed.error.issues),
-    log,
-    'sync.malformed',
-    message.traceId,
-  );
+  const reason = message.unreadable ?? describeIssues(parsed.error.issues);
+  await deps.deliveries.recordUnreadable(message.text, reason, log, 'sync.malformed', message.traceId);
   return undefined;
 }

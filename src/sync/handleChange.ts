@@ -14,6 +14,8 @@ export interface QueueMessage {
   value: unknown;
   /** The message text itself, as it was on the queue (after base64). */
   text: string;
+  /** Why the message could not even be handed over as JSON (nested too deep), when that is so. */
+  unreadable?: string;
   /** The trace id of this invocation, for rows of changes that carry no traceparent. */
   traceId: string | null;
 }

@@ -71,3 +71,49 @@ describe('managed identity', () => {
     expect(d).toMatchObject({ ok: false, stage: 'token', code: 'auth.managed-identity-failed' });
   });
 });
+
+describe('managed identity faults', () => {
+  const clientFor = () =>
+    createBackOfficeClient({
+      http: createOutboundHttp({ allowLoopback: true }),
+      tokens: createTokenService({
+        entraAuthorityHost: entra.url,
+        managedIdentityClientId: entra.managedIdentity.clientId,
+      }),
+    });
+
+  it('gets a fresh token after a 401, instead of sending the cached one again', async () => {
+    const client = clientFor();
+    expect((await client.deliver(target(), buildPushBody('mi', sampleChange()))).kind).toBe('delivered');
+    const before = entra.managedIdentity.requests;
+    bc.rejectBearer = 1;
+    expect((await client.deliver(target(), buildPushBody('mi', sampleChange()))).kind).toBe('delivered');
+    expect(entra.managedIdentity.requests - before).toBe(1);
+    const [first, second] = bc.requests.slice(-2).map((r) => r.headers.authorization);
+    expect(second).not.toBe(first);
+  });
+
+  it('treats an identity endpoint that fails as transient, and one that refuses the identity as permanent', async () => {
+    const client = clientFor();
+    expect((await client.deliver(target(), buildPushBody('mi', sampleChange()))).kind).toBe('delivered');
+    entra.managedIdentity.failWith = { status: 503, times: 100 };
+    bc.rejectBearer = 1; // the cached token is refused: a fresh one is needed while the endpoint is down
+    try {
+      const outage = await client.deliver(target(), buildPushBody('mi', sampleChange()));
+      expect(outage).toMatchObject({ kind: 'transient', code: 'auth.managed-identity-unavailable' });
+    } finally {
+      entra.managedIdentity.failWith = undefined;
+    }
+    const wrong = createBackOfficeClient({
+      http: createOutboundHttp({ allowLoopback: true }),
+      tokens: createTokenService({
+        entraAuthorityHost: entra.url,
+        managedIdentityClientId: '00000000-0000-0000-0000-00000000dead',
+      }),
+    });
+    expect(await wrong.deliver(target(), buildPushBody('mi', sampleChange()))).toMatchObject({
+      kind: 'permanent',
+      code: 'auth.managed-identity-failed',
+    });
+  }, 60_000);
+});

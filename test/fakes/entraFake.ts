@@ -35,8 +35,20 @@ export class EntraFake {
   issued = 0;
   expiresIn = 3599;
   omitAccessToken = false;
-  /** Next token requests fail with this status (and Retry-After) while times > 0. */
-  failWith: { status: number; retryAfterSeconds?: number; times: number } | undefined;
+  /** Next token requests fail like this while times > 0: an Entra error (AADSTS number), or an HTML page. */
+  failWith:
+    | {
+        status: number;
+        retryAfterSeconds?: number;
+        times: number;
+        aadsts?: number;
+        error?: string;
+        description?: string;
+        html?: boolean;
+      }
+    | undefined;
+  /** Client ids whose secret has expired (AADSTS7000222). */
+  readonly expiredSecrets = new Set<string>();
 
   constructor() {
     this.http = new HttpFake((req) => this.#handle(req));
@@ -60,6 +72,8 @@ export class EntraFake {
     clientId: '33333333-4444-5555-6666-777777777777',
     tenant: '',
     requests: 0,
+    /** Next identity requests fail with this status while times > 0. */
+    failWith: undefined as { status: number; times: number } | undefined,
   };
 
   #handle(req: {
@@ -75,15 +89,24 @@ export class EntraFake {
     if (!m || req.method !== 'POST') return jsonReply(404, { error: 'not_found' });
     this.tokenRequests++;
     if (this.failWith && this.failWith.times > 0) {
-      this.failWith.times--;
-      const reply = entraError(
-        this.failWith.status,
-        'temporarily_unavailable',
-        50196,
-        'The server is busy.',
+      const f = this.failWith;
+      f.times--;
+      const reply = (
+        f.html
+          ? {
+              status: f.status,
+              headers: { 'content-type': 'text/html' },
+              body: '<html><body><h1>Service Unavailable</h1></body></html>',
+            }
+          : entraError(
+              f.status,
+              f.error ?? 'temporarily_unavailable',
+              f.aadsts ?? 50196,
+              f.description ?? 'The server is busy.',
+            )
       ) as Exclude<Reply, 'reset'>;
-      if (this.failWith.retryAfterSeconds !== undefined)
-        reply.headers = { ...reply.headers, 'retry-after': String(this.failWith.retryAfterSeconds) };
+      if (f.retryAfterSeconds !== undefined)
+        reply.headers = { ...reply.headers, 'retry-after': String(f.retryAfterSeconds) };
       return reply;
     }
     const tenant = m[1]!;
@@ -117,6 +140,13 @@ export class EntraFake {
         700016,
         `Application with identifier '${clientId}' was not found in the directory.`,
       );
+    if (this.expiredSecrets.has(clientId.toLowerCase()))
+      return entraError(
+        401,
+        'invalid_client',
+        7000222,
+        `The provided client secret keys for app '${clientId}' are expired. Visit the Azure portal to create new keys for your app.`,
+      );
     if (known !== secret)
       return entraError(
         401,
@@ -130,6 +160,14 @@ export class EntraFake {
 
   #managedIdentityToken(req: { query?: URLSearchParams; headers: Record<string, string> }): Reply {
     this.managedIdentity.requests++;
+    const fail = this.managedIdentity.failWith;
+    if (fail && fail.times > 0) {
+      fail.times--;
+      return jsonReply(fail.status, {
+        error: 'service_unavailable',
+        error_description: 'The identity endpoint failed.',
+      });
+    }
     if (req.headers['x-identity-header'] !== this.managedIdentity.header)
       return jsonReply(401, { error: 'invalid identity header' });
     const clientId = req.query?.get('client_id');

@@ -103,7 +103,10 @@ const rowsAre = async (query: string, count: number, statuses: string[]) =>
   eventually(async () => {
     const rows = await deliveries(query);
     return rows.length === count && rows.every((r) => statuses.includes(String(r.status))) ? rows : undefined;
-  }, 20_000);
+  }, 90_000);
+
+/** Log lines of the app that contain every one of the parts. */
+const linesWith = (...parts: string[]) => app.logs.filter((l) => parts.every((p) => l.includes(p)));
 
 describe('POST /api/appointments', () => {
   it('accepts one change or an array and answers 202 with the message ids', async () => {
@@ -183,7 +186,8 @@ describe('routing and delivery', () => {
     const before = bc.requests.length;
     await post(c);
     await post(c);
-    await new Promise((r) => setTimeout(r, 1500));
+    // Both redeliveries were handled once the sync says so for each: the condition, not a pause.
+    await eventually(() => linesWith('delivery.redelivered', c.messageId).length >= 2, 30_000);
     const rows = await deliveries(`sourceApp=${sourceApp}`);
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ status: 'delivered', attempts: 1 });
@@ -214,6 +218,48 @@ describe('routing and delivery', () => {
     expect(landed).toEqual([...landed].sort((a, b) => a - b));
     expect(landed.at(-1)).toBe(8);
   });
+
+  it('gives a second message with a revision already delivered a stale row of its own', async () => {
+    const sourceApp = newApp();
+    const id = await connector(sourceApp, 'onprem');
+    const first = change(sourceApp);
+    await post(first);
+    await rowsAre(`sourceApp=${sourceApp}`, 1, ['delivered']);
+    const again = { ...first, messageId: randomUUID() }; // the producer sent the same revision once more
+    await post(again);
+    const rows = await rowsAre(`sourceApp=${sourceApp}`, 2, ['delivered', 'stale']);
+    const stale = rows.find((r) => r.status === 'stale')!;
+    expect(stale).toMatchObject({ messageId: again.messageId, connectorId: id, code: 'sync.stale', revision: 1 });
+    expect(String(stale.message)).toContain('revision 1 was already sent');
+    expect(rows.find((r) => r.status === 'delivered')).toMatchObject({
+      id: deliveryId(id, first.appointment.appointmentGuid, 1),
+      messageId: first.messageId,
+    });
+    expect(linesWith('delivery.outcome', again.messageId, '"status":"stale"')).toHaveLength(1);
+  });
+
+  it('retries, never fails, the deliveries that met a single Entra 500 (AADSTS50000) and delivers them all', async () => {
+    const sourceApp = newApp();
+    const clientId = randomUUID(); // a client with no cached token yet
+    entra.register(TENANT, clientId, SECRET);
+    bc.registerApp(TENANT, clientId);
+    const id = await connector(sourceApp, 'online', { password: `client_id=${clientId}&client_secret=${SECRET}` });
+    entra.failWith = {
+      status: 500,
+      times: 1,
+      aadsts: 50000,
+      error: 'server_error',
+      description: 'There was an error issuing a token.',
+      retryAfterSeconds: 1, // MSAL holds back new token requests for this long (60 s without it)
+    };
+    const changes = Array.from({ length: 40 }, () => change(sourceApp));
+    await post(changes);
+    const rows = await rowsAre(`connectorId=${id}`, 40, ['delivered']);
+    const details = await Promise.all(rows.map(async (r) => jsonOf(await app.fetch(`/api/deliveries/${r.id}`))));
+    const codes = details.flatMap((d) => d.history.map((h: { code: string }) => h.code));
+    expect(codes).toContain('auth.token-unavailable'); // the fault was met, and retried
+    expect(codes).not.toContain('auth.token-failed');
+  }, 120_000);
 
   it('delivers every change exactly once through 30% injected 429/503/500/resets', async () => {
     const sourceApp = newApp();
@@ -276,6 +322,26 @@ describe('routing and delivery', () => {
 
 describe('bad messages end in the log, never in a loop', () => {
   const rawQueue = () => new QueueClient(app.env.AzureWebJobsStorage!, app.env.APPOINTMENTS_QUEUE!);
+
+  it('records a change nested 20,000 arrays deep as malformed at once, without a crash or a retry', async () => {
+    const deep = `${'['.repeat(20_000)}${']'.repeat(20_000)}`;
+    await rawQueue().sendMessage(Buffer.from(deep).toString('base64'));
+    console.log(
+      app.logs
+        .filter((l) => l.includes('Failed'))
+        .slice(0, 3)
+        .map((l) => l.slice(0, 400))
+        .join('\n'),
+    );
+    const [row] = await eventually(async () => {
+      const rows = (await deliveries('status=failed')).filter(
+        (r) => r.code === 'sync.malformed' && String(r.message).includes('nested deeper than 256 levels'),
+      );
+      return rows.length ? rows : undefined;
+    }, 30_000);
+    expect(row).toMatchObject({ attempts: 0, connectorId: null });
+    expect(app.logs.filter((l) => l.includes("'Functions.appointmentChanged' (Failed"))).toEqual([]);
+  });
 
   it('records a malformed change once, with its reason, without retrying it', async () => {
     const marker = randomUUID();
