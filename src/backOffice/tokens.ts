@@ -25,6 +25,8 @@ export interface TokenService {
 export interface TokenServiceOptions {
   entraAuthorityHost: string;
   managedIdentityClientId?: string;
+  /** Test seam: MSAL's network module (defaults to fetch, with timeouts). */
+  network?: INetworkModule;
 }
 
 const isLoopbackHttp = (url: string) => /^http:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?$/i.test(url);
@@ -175,7 +177,7 @@ const emptyToken: StageOutcome = {
 export function createTokenService(options: TokenServiceOptions): TokenService {
   const authorityHost = options.entraAuthorityHost.replace(/\/+$/, '');
   const viaFake = isLoopbackHttp(authorityHost);
-  const network = networkClient(viaFake ? authorityHost : undefined);
+  const network = options.network ?? networkClient(viaFake ? authorityHost : undefined);
   // Least recently used first; each client holds its secret's registration with the redactor until evicted.
   const clients = new Map<string, { client: ConfidentialClientApplication; release: () => void }>();
   // Single flight: concurrent first deliveries share one token request instead of racing MSAL's empty cache.

@@ -93,8 +93,11 @@ async function replaceOnce(
     revision: before.revision + 1,
   };
   const movesApp = sourceAppKey(before.sourceApp) !== sourceAppKey(after.sourceApp);
-  const undoNew = async () => {
-    if (secret) await undo(log, id, 'disable the new secret version', () => deps.secrets.disable(secret));
+  const undoNew = async (error: unknown) => {
+    // Deleted meanwhile: the secret goes with it (writing the new version may have recovered the deleted one).
+    if (secret && error instanceof NotFoundError)
+      await undo(log, id, 'delete the secret of the deleted connector', () => deps.secrets.delete(secret.name));
+    else if (secret) await undo(log, id, 'disable the new secret version', () => deps.secrets.disable(secret));
     if (movesApp) await undo(log, id, 'remove the new route', () => deps.store.deleteRoute(after.sourceApp, id));
   };
 
@@ -105,7 +108,7 @@ async function replaceOnce(
     await tidyUp(deps, before, after, movesApp, log);
     return { before, after, etag };
   } catch (error) {
-    await undoNew();
+    await undoNew(error);
     throw error;
   }
 }

@@ -1,5 +1,6 @@
 // The API about the API: GET /api/openapi.json, and the catch-all that answers 404/405 as problem+json for
 // every path no route serves (registered last; a catch-all has the lowest precedence).
+import { z } from 'zod';
 import { appVersion } from '../platform/appInfo';
 import { MethodNotAllowedError, NotFoundError } from '../platform/errors';
 import { compileRoute } from '../platform/routeTemplate';
@@ -16,6 +17,8 @@ const openapi = defineRoute({
   role: null,
   summary: 'This document',
   tags: ['system'],
+  // Like every route, unknown query parameters are refused.
+  query: z.strictObject({}),
   responses: { 200: { description: 'OpenAPI 3.1 document' } },
   async handler() {
     openApiDocument ??= JSON.stringify(

@@ -68,6 +68,14 @@ function responsesOf(route: RouteDeclaration): Record<string, unknown> {
   return out;
 }
 
+const tagDescriptions: Record<string, string> = {
+  system: 'Health and this document',
+  connectors: 'Back-office endpoints, their credentials, connection tests and recoveries',
+  'action URIs': 'URI templates filled with task or appointment data when a planner clicks them',
+  sync: 'Appointment changes in, and the delivery log of what happened to each',
+  audit: 'Who changed which configuration, tested, replayed or recovered what',
+};
+
 export function buildOpenApi(
   routes: RouteDeclaration[],
   info: { title: string; version: string },
@@ -138,7 +146,9 @@ export function buildOpenApi(
       license: { name: 'Proprietary', identifier: 'LicenseRef-Proprietary' },
     },
     servers: [{ url: '/' }],
-    tags: [...new Set(routes.flatMap((r) => r.tags))].sort().map((name) => ({ name })),
+    tags: [...new Set(routes.flatMap((r) => r.tags))]
+      .sort()
+      .map((name) => ({ name, description: tagDescriptions[name] ?? name })),
     paths,
     components: {
       securitySchemes: {

@@ -100,6 +100,11 @@ export class KeyVaultEmulator {
     this.#faults.length = 0;
   }
 
+  /** Test hook: the names of the secrets that are not deleted. */
+  liveNames(): string[] {
+    return [...this.#secrets.values()].filter((s) => !s.deleted).map((s) => s.name);
+  }
+
   /** Test hook: every stored value of every secret, live and deleted, to search for leaks or confirm storage. */
   allValues(): string[] {
     return [...this.#secrets.values()].flatMap((s) => s.versions.map((v) => v.value));

@@ -15,7 +15,7 @@ import {
   storedConnectorSchema,
 } from '../model/connector';
 import { sourceAppKey } from '../model/text';
-import { PreconditionFailedError } from '../platform/errors';
+import { NotFoundError, PreconditionFailedError } from '../platform/errors';
 import type { Versioned } from '../platform/etag';
 import {
   type Entity,
@@ -97,6 +97,7 @@ export function createConnectorStore(table: Table): ConnectorStore {
   const preconditionOr = (operation: string, error: unknown): never => {
     if (isPreconditionFailed(error))
       throw new PreconditionFailedError('The connector has changed since it was read; GET it again and retry.');
+    if (isNotFound(error)) throw new NotFoundError('The connector was deleted meanwhile.');
     return storageFailure(operation, error);
   };
 

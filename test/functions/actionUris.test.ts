@@ -199,3 +199,62 @@ describe('POST /api/action-uris/render', () => {
     expect(big.body.errors[0].path).toBe('records[0].jobNo');
   });
 });
+
+describe('one default per scope, under concurrency', () => {
+  const scope = () => ({
+    sourceApp: `DEF${Math.random().toString(36).slice(2, 8).toUpperCase()}`,
+    sourceType: 'SERVICE',
+    uriType: 'task',
+  });
+  const definition = (s: ReturnType<typeof scope>, i: number, isDefault: boolean) => ({
+    ...s,
+    template: `https://x.example/${i}/#JOBNO#`,
+    description: `definition ${i}`,
+    isDefault,
+  });
+
+  it('30 parallel creates of a default in one scope store exactly one', async () => {
+    const s = scope();
+    const results = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        app.fetch('/api/action-uris', { method: 'POST', json: definition(s, i, true) }),
+      ),
+    );
+    const statuses = results.map((r) => r.status).sort();
+    expect(statuses.filter((x) => x === 201)).toHaveLength(1);
+    expect(statuses.filter((x) => x === 409)).toHaveLength(29);
+    for (const r of results.filter((x) => x.status === 409))
+      expect((await jsonOf(r)).type).toBe('urn:backoffice-connector:problem:default-exists');
+    const listed = (await jsonOf(await app.fetch(`/api/action-uris?sourceApp=${s.sourceApp}`))).items;
+    expect(listed.filter((d: { isDefault: boolean }) => d.isDefault)).toHaveLength(1);
+  });
+
+  it('10 parallel updates that each make a different definition the default leave exactly one', async () => {
+    const s = scope();
+    const created = await Promise.all(
+      Array.from({ length: 10 }, async (_, i) =>
+        jsonOf(await app.fetch('/api/action-uris', { method: 'POST', json: definition(s, i, false) })),
+      ),
+    );
+    const results = await Promise.all(
+      created.map((d, i) => app.fetch(`/api/action-uris/${d.id}`, { method: 'PUT', json: definition(s, i, true) })),
+    );
+    expect(results.filter((r) => r.status === 200)).toHaveLength(1);
+    expect(results.filter((r) => r.status === 409)).toHaveLength(9);
+    const listed = (await jsonOf(await app.fetch(`/api/action-uris?sourceApp=${s.sourceApp}`))).items;
+    expect(listed.filter((d: { isDefault: boolean }) => d.isDefault)).toHaveLength(1);
+  });
+
+  it('lets another definition become the default once the default is deleted or unset', async () => {
+    const s = scope();
+    const first = await jsonOf(await app.fetch('/api/action-uris', { method: 'POST', json: definition(s, 1, true) }));
+    expect((await app.fetch(`/api/action-uris/${first.id}`, { method: 'DELETE' })).status).toBe(204);
+    const second = await app.fetch('/api/action-uris', { method: 'POST', json: definition(s, 2, true) });
+    expect(second.status).toBe(201);
+    const secondId = (await jsonOf(second)).id;
+    expect(
+      (await app.fetch(`/api/action-uris/${secondId}`, { method: 'PUT', json: definition(s, 2, false) })).status,
+    ).toBe(200);
+    expect((await app.fetch('/api/action-uris', { method: 'POST', json: definition(s, 3, true) })).status).toBe(201);
+  });
+});

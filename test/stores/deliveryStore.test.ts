@@ -1,0 +1,124 @@
+// The delivery log's keys against real Table Storage (Azurite): newest first across partitions, every filter,
+// paging with one cursor, and retention removing rows with their pointers.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { TableClient } from '@azure/data-tables';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import type { DeliveryStatus } from '../../src/model/delivery';
+import { createDeliveryStore, type DeliveryStore, type StoredDelivery } from '../../src/stores/deliveryStore';
+import { TableBatcher } from '../../src/stores/tableBatcher';
+
+let store: DeliveryStore;
+const HOUR = 3_600_000;
+const T0 = Date.UTC(2026, 10, 29, 12);
+
+beforeAll(async () => {
+  const client = TableClient.fromConnectionString(
+    inject('azuriteConnectionString'),
+    `dl${randomBytes(6).toString('hex')}`,
+    {
+      allowInsecureConnection: true,
+    },
+  );
+  await client.createTable();
+  const table = async () => client;
+  store = createDeliveryStore(table, new TableBatcher(table));
+});
+
+function row(o: Partial<StoredDelivery> & { connectorId: string | null; sourceApp: string | null }): StoredDelivery {
+  return {
+    id: randomUUID(),
+    messageId: randomUUID(),
+    traceId: null,
+    connectorName: null,
+    sourceType: null,
+    appointmentId: 1,
+    appointmentGuid: randomUUID(),
+    revision: 1,
+    databaseAction: 'I',
+    status: 'delivered' as DeliveryStatus,
+    attempts: 1,
+    lastHttpStatus: 201,
+    code: 'delivered',
+    message: null,
+    durationMs: 5,
+    nextAttemptAt: null,
+    createdAt: '',
+    updatedAt: '',
+    history: [],
+    change: null,
+    ...o,
+  };
+}
+
+async function insertAt(ms: number, r: StoredDelivery) {
+  const stamped = { ...r, createdAt: new Date(ms).toISOString(), updatedAt: new Date(ms).toISOString() };
+  expect((await store.insert(stamped, ms)).created).toBe(true);
+  return stamped;
+}
+
+async function all(filter: Parameters<DeliveryStore['list']>[0], size = 2) {
+  const ids: string[] = [];
+  let token: string | undefined;
+  for (let pages = 0; pages < 50; pages++) {
+    const page = await store.list(filter, { size, token });
+    ids.push(...page.items.map((i) => i.id));
+    if (!page.continuationToken) return ids;
+    token = page.continuationToken;
+  }
+  throw new Error('too many pages');
+}
+
+describe('the delivery log in Table Storage', () => {
+  const app = `APP${randomBytes(3).toString('hex').toUpperCase()}`;
+  const [c1, c2] = [randomUUID(), randomUUID()];
+  const rows: StoredDelivery[] = [];
+
+  beforeAll(async () => {
+    // Five rows across two connectors and the no-connector partition, an hour apart, oldest first.
+    rows.push(
+      await insertAt(T0 - 5 * HOUR, row({ connectorId: c1, sourceApp: app, status: 'failed', appointmentId: 7 })),
+    );
+    rows.push(await insertAt(T0 - 4 * HOUR, row({ connectorId: c2, sourceApp: app.toLowerCase() })));
+    rows.push(await insertAt(T0 - 3 * HOUR, row({ connectorId: null, sourceApp: app, status: 'no-connector' })));
+    rows.push(await insertAt(T0 - 2 * HOUR, row({ connectorId: c1, sourceApp: app, appointmentId: 7 })));
+    rows.push(await insertAt(T0 - 1 * HOUR, row({ connectorId: c2, sourceApp: app, status: 'failed' })));
+  });
+  const newestFirst = (...indexes: number[]) => indexes.map((i) => rows[i]!.id);
+
+  it('lists a source app newest first across its partitions, case-insensitively, two by two', async () => {
+    expect(await all({ sourceApp: app.toLowerCase() })).toEqual(newestFirst(4, 3, 2, 1, 0));
+  });
+
+  it('filters by connector, status, appointment, message and time', async () => {
+    expect(await all({ connectorId: c1 })).toEqual(newestFirst(3, 0));
+    expect(await all({ sourceApp: app, status: 'failed' })).toEqual(newestFirst(4, 0));
+    expect(await all({ sourceApp: app, appointmentId: 7 })).toEqual(newestFirst(3, 0));
+    expect(await all({ messageId: rows[1]!.messageId! })).toEqual([]); // not indexed: only what the sync indexed
+    await store.indexMessage(rows[1]!.messageId!, [rows[1]!.id], new Date(T0).toISOString());
+    expect(await all({ messageId: rows[1]!.messageId! })).toEqual(newestFirst(1));
+    expect(await all({ sourceApp: app, from: new Date(T0 - 4 * HOUR), to: new Date(T0 - 2 * HOUR) })).toEqual(
+      newestFirst(2, 1),
+    );
+  });
+
+  it('finds a row by id, and refuses a continuation token that is not one of its own', async () => {
+    expect((await store.find(rows[2]!.id))?.value).toMatchObject({ id: rows[2]!.id, status: 'no-connector' });
+    await expect(store.list({ sourceApp: app }, { size: 2, token: 'not-a-token' })).rejects.toMatchObject({
+      code: 'validation-failed',
+    });
+  });
+
+  it('says a row exists already instead of adding a second one for its id', async () => {
+    expect(await store.insert({ ...rows[0]!, status: 'retrying' }, T0)).toEqual({ created: false });
+    expect(await all({ connectorId: c1 })).toEqual(newestFirst(3, 0));
+  });
+
+  it('removes rows first recorded before the cutoff, with their pointers, and keeps the rest', async () => {
+    const removed = await store.purgeBefore(T0 - 3.5 * HOUR);
+    expect(removed).toBe(2);
+    expect(await all({ sourceApp: app })).toEqual(newestFirst(4, 3, 2));
+    expect(await store.find(rows[0]!.id)).toBeUndefined();
+    expect(await store.keysOf(rows[0]!.id)).toBeUndefined();
+    expect(await store.find(rows[3]!.id)).toBeDefined();
+  });
+});
