@@ -12,6 +12,7 @@ type KeySet = (...args: never[]) => Promise<unknown>;
 
 export const ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512'];
 const CLOCK_SKEW_SECONDS = 120;
+const KEY_REFETCH_COOLDOWN_MS = 5_000;
 
 export interface EntraSettings {
   authorityHost: string;
@@ -41,7 +42,11 @@ export function createEntraAuthenticator(settings: EntraSettings): Authenticator
       if (!response.ok) throw new Error(`discovery answered ${response.status}`);
       const { jwks_uri } = (await response.json()) as { jwks_uri?: string };
       if (!jwks_uri) throw new Error('the discovery document has no jwks_uri');
-      return jose.createRemoteJWKSet(new URL(jwks_uri), { timeoutDuration: 10_000, cooldownDuration: 30_000 });
+      // A token naming an unknown key makes jose fetch the keys again, at most once per cooldown.
+      return jose.createRemoteJWKSet(new URL(jwks_uri), {
+        timeoutDuration: 10_000,
+        cooldownDuration: KEY_REFETCH_COOLDOWN_MS,
+      });
     })();
     keys.catch(() => {
       keys = undefined;

@@ -100,6 +100,11 @@ export class KeyVaultEmulator {
     this.#faults.length = 0;
   }
 
+  /** Test hook: the expiry (Unix seconds) of a secret's latest version, if it has one. */
+  expiryOf(name: string): number | undefined {
+    return this.#secrets.get(name.toLowerCase())?.versions.at(-1)?.exp;
+  }
+
   /** Test hook: the names of the secrets that are not deleted. */
   liveNames(): string[] {
     return [...this.#secrets.values()].filter((s) => !s.deleted).map((s) => s.name);

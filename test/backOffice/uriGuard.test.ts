@@ -52,6 +52,48 @@ describe('checkWebServiceUri', () => {
   });
 });
 
+/** IPv6 forms of blocked IPv4 addresses, Azure's platform address and the special-purpose ranges. */
+const notGloballyReachable: Array<[string, string, string]> = [
+  ['NAT64 of the metadata address', 'https://[64:ff9b::a9fe:a9fe]/', 'no-metadata'],
+  ['NAT64 of a private address', 'https://[64:ff9b::a00:1]/', 'no-private'],
+  ['local-use NAT64 (64:ff9b:1::/48) of a public address', 'https://[64:ff9b:1::808:808]/', 'no-reserved'],
+  ['6to4 of the metadata address', 'https://[2002:a9fe:a9fe::]/', 'no-metadata'],
+  ['6to4 of loopback', 'https://[2002:7f00:1::]/', 'no-loopback'],
+  ['Teredo whose client is loopback', 'https://[2001:0:4136:e378:8000:63bf:80ff:fffe]/', 'no-loopback'],
+  ['IPv4-compatible private', 'https://[::a00:1]/', 'no-private'],
+  ['IPv4-mapped link-local', 'https://[::ffff:169.254.1.1]/', 'no-link-local'],
+  ["Azure's platform address", 'https://168.63.129.16/', 'no-metadata'],
+  ['documentation (TEST-NET-1)', 'https://192.0.2.1/', 'no-reserved'],
+  ['documentation (TEST-NET-3)', 'https://203.0.113.9/', 'no-reserved'],
+  ['benchmarking', 'https://198.18.0.1/', 'no-reserved'],
+  ['IETF protocol assignments', 'https://192.0.0.8/', 'no-reserved'],
+  ['shared address space', 'https://100.64.1.1/', 'no-private'],
+  ['multicast', 'https://239.1.2.3/', 'no-reserved'],
+  ['class E', 'https://240.0.0.1/', 'no-reserved'],
+  ['broadcast', 'https://255.255.255.255/', 'no-reserved'],
+  ['IPv6 documentation', 'https://[2001:db8::1]/', 'no-reserved'],
+  ['IPv6 documentation (3fff::/20)', 'https://[3fff::1]/', 'no-reserved'],
+  ['IPv6 discard-only', 'https://[100::1]/', 'no-reserved'],
+  ['IPv6 site-local', 'https://[fec0::1]/', 'no-private'],
+];
+
+describe('addresses that are not globally reachable', () => {
+  it.each(notGloballyReachable)('refuses %s at save', (_name, uri, expected) => {
+    expect(rule(uri, 'webhook')).toBe(expected);
+  });
+
+  it.each(notGloballyReachable)('refuses %s at send, before connecting', async (_name, uri) => {
+    const host = new URL(uri).hostname;
+    await expect(checkResolvedAddresses(host, strict)).rejects.toBeInstanceOf(BlockedAddressError);
+  });
+
+  it('keeps public addresses and their NAT64 form', () => {
+    expect(rule('https://20.50.2.1/x', 'webhook')).toBeUndefined();
+    expect(rule('https://[64:ff9b::1432:201]/x', 'webhook')).toBeUndefined();
+    expect(rule('https://[2606:4700::1111]/x', 'webhook')).toBeUndefined();
+  });
+});
+
 describe('classifyAddress', () => {
   it.each([
     ['8.8.8.8', 'public'],

@@ -1,6 +1,6 @@
 // A Microsoft Entra token endpoint (client credentials) on loopback, reached through MSAL's network client.
 // Built from reference/business-central.md section 10.1.
-import { randomUUID } from 'node:crypto';
+import { createHmac, createSign, generateKeyPairSync, type KeyObject, randomUUID } from 'node:crypto';
 import { HttpFake, jsonReply, type Reply } from './httpFake';
 
 export const BC_AUDIENCE = 'https://api.businesscentral.dynamics.com';
@@ -27,8 +27,53 @@ function entraError(status: number, error: string, aadsts: number, description: 
   });
 }
 
+/** What a test can choose of an access token for this API (the defaults make a valid one). */
+export interface ApiTokenOptions {
+  roles?: string[];
+  /** A person signed in (delegated: scp, preferred_username), or an application on its own (the default). */
+  kind?: 'user' | 'app';
+  oid?: string;
+  appid?: string;
+  name?: string;
+  aud?: string;
+  iss?: string;
+  /** Seconds from now. */
+  expiresIn?: number;
+  notBeforeIn?: number;
+  /** Sign with a key the discovery document does not list (yet). */
+  unpublishedKey?: boolean;
+  alg?: 'RS256' | 'none' | 'HS256-with-public-key';
+  /** Flip a byte of the signature. */
+  badSignature?: boolean;
+}
+
+interface SigningKey {
+  kid: string;
+  privateKey: KeyObject;
+  publicJwk: Record<string, unknown>;
+  publicPem: string;
+}
+
+function newSigningKey(): SigningKey {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const kid = randomUUID();
+  return {
+    kid,
+    privateKey,
+    publicJwk: { ...(publicKey.export({ format: 'jwk' }) as Record<string, unknown>), kid, use: 'sig', alg: 'RS256' },
+    publicPem: String(publicKey.export({ format: 'pem', type: 'spki' })),
+  };
+}
+
 export class EntraFake {
   readonly http: HttpFake;
+  /** Keys the tenant publishes for tokens of this API; `pending` signs but is published only after `publishPending`. */
+  readonly keys: SigningKey[] = [newSigningKey()];
+  pending: SigningKey | undefined;
+  keyRequests = 0;
+  discoveryRequests = 0;
+  /** The audience callers' tokens carry for this API (AUTH_AUDIENCE). */
+  apiAudience = 'api://backoffice-connector-test';
   /** tenant -> client id -> secret */
   readonly apps = new Map<string, Map<string, string>>();
   tokenRequests = 0;
@@ -76,6 +121,50 @@ export class EntraFake {
     failWith: undefined as { status: number; times: number } | undefined,
   };
 
+  /** A signed access token for this API, as Entra would issue it to a caller with app roles. */
+  apiToken(tenant: string, options: ApiTokenOptions = {}): string {
+    const now = Math.floor(Date.now() / 1000);
+    let key = this.keys[0]!;
+    if (options.unpublishedKey) {
+      this.pending ??= newSigningKey();
+      key = this.pending;
+    }
+    const alg = options.alg ?? 'RS256';
+    const header = { alg: alg === 'HS256-with-public-key' ? 'HS256' : alg, typ: 'JWT', kid: key.kid };
+    const payload = {
+      aud: options.aud ?? this.apiAudience,
+      iss: options.iss ?? `${this.url}/${tenant}/v2.0`,
+      tid: tenant,
+      oid: options.oid ?? randomUUID(),
+      azp: options.appid ?? '22222222-3333-4444-5555-666666666666',
+      ...(options.name ? { name: options.name } : {}),
+      ...(options.kind === 'user'
+        ? {
+            scp: 'access_as_user',
+            preferred_username: `${(options.name ?? 'user').toLowerCase().replace(/\s+/g, '.')}@contoso.example`,
+          }
+        : { idtyp: 'app' }),
+      roles: options.roles ?? [],
+      iat: now,
+      nbf: now + (options.notBeforeIn ?? 0),
+      exp: now + (options.expiresIn ?? 3600),
+    };
+    const signingInput = `${b64url(header)}.${b64url(payload)}`;
+    if (alg === 'none') return `${signingInput}.`;
+    let signature =
+      alg === 'HS256-with-public-key'
+        ? createHmac('sha256', key.publicPem).update(signingInput).digest()
+        : createSign('RSA-SHA256').update(signingInput).sign(key.privateKey);
+    if (options.badSignature) signature = Buffer.from(signature.map((b, i) => (i === 10 ? b ^ 0xff : b)));
+    return `${signingInput}.${signature.toString('base64url')}`;
+  }
+
+  /** The tenant starts to publish the key that signed `unpublishedKey` tokens (a key rollover). */
+  publishPending(): void {
+    if (this.pending) this.keys.push(this.pending);
+    this.pending = undefined;
+  }
+
   #handle(req: {
     method: string;
     path: string;
@@ -84,6 +173,29 @@ export class EntraFake {
     body: string;
   }): Reply {
     if (req.path === '/msi/token') return this.#managedIdentityToken(req);
+    const discovery = /^\/([^/]+)\/v2\.0\/\.well-known\/openid-configuration$/.exec(req.path);
+    if (discovery) {
+      this.discoveryRequests++;
+      const tenant = discovery[1]!;
+      return jsonReply(200, {
+        issuer: `${this.url}/${tenant}/v2.0`,
+        jwks_uri: `${this.url}/${tenant}/discovery/v2.0/keys`,
+        token_endpoint: `${this.url}/${tenant}/oauth2/v2.0/token`,
+        id_token_signing_alg_values_supported: ['RS256'],
+      });
+    }
+    if (/^\/[^/]+\/discovery\/v2\.0\/keys$/.test(req.path)) {
+      this.keyRequests++;
+      return jsonReply(200, { keys: this.keys.map((k) => k.publicJwk) });
+    }
+    // `npm run fakes`: a token for trying the API by hand, with the roles asked for.
+    const byHand = /^\/_fake\/api-token\/([^/]+)$/.exec(req.path);
+    if (byHand && req.method === 'POST') {
+      const asked = JSON.parse(req.body || '{}') as { roles?: string[]; name?: string };
+      return jsonReply(200, {
+        access_token: this.apiToken(byHand[1]!, { roles: asked.roles ?? [], name: asked.name ?? 'by hand' }),
+      });
+    }
     if (req.path === '/_fake/stats') return jsonReply(200, { tokenRequests: this.tokenRequests });
     const m = /^\/([^/]+)\/oauth2\/v2\.0\/token$/.exec(req.path);
     if (!m || req.method !== 'POST') return jsonReply(404, { error: 'not_found' });

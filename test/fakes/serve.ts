@@ -26,6 +26,12 @@ async function main(): Promise<void> {
   console.log(`Business Central fake: ${bc.url}   (Basic ${demo.user} / ${demo.accessKey})`);
   console.log(`\nStart the app against it:  ENTRA_AUTHORITY_HOST=${entra.url} npm start`);
   console.log(
+    `With callers checked:      AUTH_MODE=entra AUTH_TENANT_ID=${demo.tenant} AUTH_AUDIENCE=${entra.apiAudience} ENTRA_AUTHORITY_HOST=${entra.url} npm start`,
+  );
+  console.log(
+    `A token with roles:        curl -s -X POST ${entra.url}/_fake/api-token/${demo.tenant} -d '{"roles":["Connectors.Manage","Deliveries.Read"]}'`,
+  );
+  console.log(
     `bc-online URI: ${bc.url}/v2.0/${demo.tenant}/Production/api/dimeSoftware/dimeScheduler/v1.0/companies(1)/appointments`,
   );
   console.log(`bc-onprem URI: ${bc.url}/BC/api/dimeSoftware/dimeScheduler/v1.0/companies(1)/appointments`);

@@ -258,3 +258,32 @@ describe('one default per scope, under concurrency', () => {
     expect((await app.fetch('/api/action-uris', { method: 'POST', json: definition(s, 3, true) })).status).toBe(201);
   });
 });
+
+describe('the audit trail of definitions', () => {
+  it('records create, replace and delete with the changed fields, by "local" when AUTH_MODE is off', async () => {
+    const input = { sourceApp: 'AUDITURI', uriType: 'task', template: 'https://x.example/#JOBNO#' };
+    const created = await jsonOf(await app.fetch('/api/action-uris', { method: 'POST', json: input }));
+    await app.fetch(`/api/action-uris/${created.id}`, {
+      method: 'PUT',
+      json: { ...input, template: 'https://y.example/#JOBNO#', description: 'moved' },
+    });
+    await app.fetch(`/api/action-uris/${created.id}`, { method: 'DELETE' });
+    const entries = (await jsonOf(await app.fetch(`/api/audit?resourceType=action-uri&resourceId=${created.id}`)))
+      .items;
+    expect(
+      entries.map((e: { operation: string; changedFields: string[]; actor: { kind: string } }) => [
+        e.operation,
+        e.changedFields,
+        e.actor.kind,
+      ]),
+    ).toEqual([
+      ['action-uri.delete', [], 'local'],
+      ['action-uri.replace', ['description', 'template'], 'local'],
+      [
+        'action-uri.create',
+        ['description', 'isDefault', 'requestType', 'sourceApp', 'sourceType', 'template', 'uriType'],
+        'local',
+      ],
+    ]);
+  });
+});
