@@ -43,6 +43,11 @@ export interface HostSettings {
     newBatchThreshold: number;
     maxDequeueCount: number;
     messageEncoding: 'base64' | 'none';
+    /**
+     * How long a received message stays hidden while its invocation runs (renewed): the host's 10 minutes.
+     * Not a host.json setting; tests that kill an instance shorten it.
+     */
+    receiveVisibilityMs: number;
   };
 }
 
@@ -63,6 +68,7 @@ export function readHostJson(path: string): HostSettings {
       newBatchThreshold: q.newBatchThreshold ?? Math.floor(batchSize / 2),
       maxDequeueCount: q.maxDequeueCount ?? 5,
       messageEncoding: q.messageEncoding ?? 'base64',
+      receiveVisibilityMs: 600_000,
     },
   };
 }

@@ -16,9 +16,6 @@ export interface QueueListenerOptions {
   minPollingIntervalMs?: number;
 }
 
-const RECEIVE_VISIBILITY_SECONDS = 600;
-const RENEW_EVERY_MS = 5 * 60_000;
-
 export class QueueListener {
   readonly poisonQueueName: string | undefined;
   #queue: QueueClient;
@@ -68,7 +65,7 @@ export class QueueListener {
         const room = Math.min(batchSize, batchSize + newBatchThreshold - this.#inFlight.size);
         const response = await this.#queue.receiveMessages({
           numberOfMessages: Math.max(1, room),
-          visibilityTimeout: RECEIVE_VISIBILITY_SECONDS,
+          visibilityTimeout: Math.round(this.options.settings.receiveVisibilityMs / 1000),
         });
         messages = response.receivedMessageItems;
       } catch (error) {
@@ -104,7 +101,7 @@ export class QueueListener {
   }
 
   async #process(message: ReceivedMessageItem): Promise<void> {
-    const { maxDequeueCount, visibilityTimeoutMs, messageEncoding } = this.options.settings;
+    const { maxDequeueCount, visibilityTimeoutMs, messageEncoding, receiveVisibilityMs } = this.options.settings;
     const handle = { id: message.messageId, popReceipt: message.popReceipt };
     if (message.dequeueCount > maxDequeueCount) {
       await this.#toPoison(message, handle.popReceipt);
@@ -113,12 +110,12 @@ export class QueueListener {
     // Keep the message invisible while a long invocation runs, as the host's renewal timer does.
     const renew = setInterval(() => {
       this.#queue
-        .updateMessage(handle.id, handle.popReceipt, undefined, RECEIVE_VISIBILITY_SECONDS)
+        .updateMessage(handle.id, handle.popReceipt, undefined, Math.round(receiveVisibilityMs / 1000))
         .then((r) => {
           if (r.popReceipt) handle.popReceipt = r.popReceipt;
         })
         .catch(() => undefined);
-    }, RENEW_EVERY_MS);
+    }, receiveVisibilityMs / 2);
     renew.unref();
     let failure: unknown;
     try {

@@ -1,14 +1,18 @@
 // `npm start`: Azurite, the Key Vault emulator and the Functions host stand-in, serving the built app.
-// Ctrl-C or SIGTERM drains the host and stops every child process.
+// LOCAL_HOST_INSTANCES=N runs N host processes on PORT..PORT+N-1 over the one Azurite and emulator, each
+// polling the queues and running the timers as a separate Azure instance would.
+// Ctrl-C or SIGTERM drains the hosts and stops every child process.
+import { type ChildProcess, spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { isLoopbackUrl } from '../platform/config';
-import { type AzuritePorts, defaultAzuritePorts, type RunningAzurite, startAzurite } from './azurite';
-import { type RunningHost, startHost } from './host';
+import { type AzuritePorts, defaultAzuritePorts, type RunningAzurite, startAzurite, stopChild } from './azurite';
+import { type HostOptions, type RunningHost, startHost } from './host';
 import { KeyVaultEmulator } from './keyVaultEmulator';
 import { applySettings, readLocalSettings } from './localSettings';
 import { isPortFree } from './ports';
 
 const appRoot = resolve(__dirname, '..', '..', '..');
+const READY = 'Functions host:     ';
 
 /** Azurite's ports when the storage setting points at a local emulator; undefined for a real account. */
 function localAzuritePorts(connectionString: string): AzuritePorts | undefined {
@@ -21,10 +25,65 @@ function localAzuritePorts(connectionString: string): AzuritePorts | undefined {
   return blob && queue && table ? { blob, queue, table } : undefined;
 }
 
+/** Local-only knobs of one instance: another entry (tests run src/index.ts) and host.json overrides. */
+function instanceOptions(port: number): HostOptions {
+  return {
+    appRoot,
+    port,
+    entry: process.env.LOCAL_ENTRY || undefined,
+    hostSettings: process.env.LOCAL_HOST_SETTINGS ? JSON.parse(process.env.LOCAL_HOST_SETTINGS) : undefined,
+  };
+}
+
+/** Stops everything on a signal, or when the process that started this one goes away. */
+function onShutdown(stop: () => Promise<void>): void {
+  let stopping = false;
+  const shutdown = async (why: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${why}: draining and stopping...`);
+    await stop().catch(() => undefined);
+    process.exit(0);
+  };
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void shutdown(signal));
+  watchParent(() => void shutdown('the process that started npm start exited'));
+}
+
+/** One more host process: the storage and the vault come from the first. */
+async function runInstance(): Promise<void> {
+  const host = await startHost(instanceOptions(Number(process.env.PORT)));
+  onShutdown(() => host.stop());
+  console.log(`${READY}${host.url}/api`);
+}
+
+function spawnInstance(port: number, env: Record<string, string>): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!], {
+    env: { ...process.env, ...env, LOCAL_HOST_ROLE: 'instance', PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  child.once('exit', () => process.removeListener('exit', killOnExit));
+  return new Promise((resolvePromise, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      const text = d.toString();
+      process.stdout.write(text.replace(/^/gm, `[${port}] `));
+      out += text;
+      if (out.includes(READY)) resolvePromise(child);
+    });
+    child.once('exit', (code) => reject(new Error(`host instance on port ${port} exited (code ${code})`)));
+  });
+}
+
 async function main(): Promise<void> {
   const { file, settings } = readLocalSettings(appRoot);
   applySettings(settings.Values);
+  if (process.env.LOCAL_HOST_ROLE === 'instance') return runInstance();
   const port = Number(process.env.PORT ?? settings.Host?.LocalHttpPort ?? 7071);
+  const instances = Number(process.env.LOCAL_HOST_INSTANCES || 1);
+  if (!Number.isInteger(instances) || instances < 1 || instances > 16)
+    throw new Error('LOCAL_HOST_INSTANCES must be a whole number from 1 to 16');
   const persist = process.env.LOCAL_PERSIST === 'true';
   const dataDir = join(appRoot, '.local-data');
 
@@ -33,7 +92,10 @@ async function main(): Promise<void> {
   const azuritePorts = localAzuritePorts(process.env.AzureWebJobsStorage ?? '');
   const runAzurite = azuritePorts !== undefined;
 
-  const wanted: Array<[number, string]> = [[port, 'Functions host (set PORT to change it)']];
+  const wanted: Array<[number, string]> = Array.from({ length: instances }, (_, i) => [
+    port + i,
+    i === 0 ? 'Functions host (set PORT to change it)' : `Functions host instance ${i + 1}`,
+  ]);
   if (runVault) wanted.push([Number(vaultUrl.port || 80), 'Key Vault emulator (see KEY_VAULT_URI)']);
   for (const [name, p] of Object.entries(azuritePorts ?? {})) wanted.push([p, `Azurite ${name} service`]);
   for (const [p, what] of wanted) {
@@ -44,18 +106,14 @@ async function main(): Promise<void> {
   let azurite: RunningAzurite | undefined;
   let vault: KeyVaultEmulator | undefined;
   let host: RunningHost | undefined;
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    console.log(`\n${signal}: draining the host and stopping the local services...`);
+  const others: ChildProcess[] = [];
+  const stopAll = async () => {
+    await Promise.all(others.map((child) => stopChild(child)));
     await host?.stop().catch(() => undefined);
     await vault?.stop().catch(() => undefined);
     await azurite?.stop().catch(() => undefined);
-    process.exit(0);
   };
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void shutdown(signal));
-  watchParent(() => void shutdown('the process that started npm start exited'));
+  onShutdown(stopAll);
 
   try {
     if (runAzurite)
@@ -68,11 +126,14 @@ async function main(): Promise<void> {
       });
       await vault.start();
     }
-    host = await startHost({ appRoot, port });
+    host = await startHost(instanceOptions(port));
+    const shared = {
+      ...(azurite ? { AzureWebJobsStorage: azurite.connectionString } : {}),
+      ...(vault ? { KEY_VAULT_URI: vault.url } : {}),
+    };
+    for (let i = 1; i < instances; i++) others.push(await spawnInstance(port + i, shared));
   } catch (error) {
-    await host?.stop().catch(() => undefined);
-    await vault?.stop().catch(() => undefined);
-    await azurite?.stop().catch(() => undefined);
+    await stopAll();
     throw error;
   }
 
@@ -83,7 +144,9 @@ async function main(): Promise<void> {
     );
   if (vault)
     console.log(`Key Vault emulator: ${vault.url} (${persist ? 'persisted in .local-data/keyvault' : 'in memory'})`);
-  console.log(`Functions host:     ${host.url}/api`);
+  console.log(`${READY}${host.url}/api`);
+  if (instances > 1)
+    console.log(`Host instances:     ${instances}, on ports ${port}-${port + instances - 1}, sharing the queues`);
   for (const fn of host.functions.values()) {
     const trigger = Object.values(fn.metadata.bindings).find((b) => /Trigger$/.test(b.type));
     if (trigger?.type === 'httpTrigger') {

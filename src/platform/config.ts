@@ -61,6 +61,7 @@ export const configSchema = z.object({
   SYNC_CONNECTOR_CACHE_SECONDS: numberSetting(z.number().min(0).max(3600), 15),
   SYNC_BATCH_MAX_OPERATIONS: numberSetting(z.number().int().min(1).max(100), 100),
   SYNC_BATCH_LINGER_MS: numberSetting(z.number().int().min(0).max(5000), 50),
+  SYNC_CLAIM_LEASE_SECONDS: numberSetting(z.number().int().min(5).max(3600), 120),
   BACKOFFICE_MAX_CONCURRENT_PER_PRINCIPAL: numberSetting(z.number().int().min(1).max(100), 5),
   BACKOFFICE_REQUESTS_PER_WINDOW: numberSetting(z.number().int().min(1).max(1_000_000), 6000),
   BACKOFFICE_WINDOW_SECONDS: numberSetting(z.number().int().min(1).max(3600), 300),
@@ -94,6 +95,8 @@ export interface AppConfig {
     connectorCacheMs: number;
     batchMaxOperations: number;
     batchLingerMs: number;
+    /** How long a claim on a revision holds when its instance dies: longer than any request may take. */
+    claimLeaseMs: number;
   };
   /** Business Central's limits per principal (user or service principal), kept across all instances. */
   budget: { maxConcurrent: number; requestsPerWindow: number; windowMs: number };
@@ -189,6 +192,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       connectorCacheMs: c.SYNC_CONNECTOR_CACHE_SECONDS * 1000,
       batchMaxOperations: c.SYNC_BATCH_MAX_OPERATIONS,
       batchLingerMs: c.SYNC_BATCH_LINGER_MS,
+      claimLeaseMs: c.SYNC_CLAIM_LEASE_SECONDS * 1000,
     },
     budget: {
       maxConcurrent: c.BACKOFFICE_MAX_CONCURRENT_PER_PRINCIPAL,

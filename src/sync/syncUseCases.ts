@@ -56,7 +56,7 @@ export function createSyncUseCases(wiring: SyncWiring) {
     backOffice: wiring.backOffice,
     secrets: wiring.secrets,
     budgets: wiring.budgets,
-    ordering: createOrdering(wiring.syncState, 120_000, now),
+    ordering: createOrdering(wiring.syncState, wiring.config.sync.claimLeaseMs, now),
     settle,
     managedIdentityClientId: wiring.config.managedIdentityClientId,
     now,

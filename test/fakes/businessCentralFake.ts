@@ -21,6 +21,27 @@ export const odataError = (
 
 export type InjectedFault = { status: number; retryAfter?: string; contentType?: string; body?: string } | 'reset';
 
+/** Business Central's operational limits per user or service principal (compressed for tests). */
+export interface PrincipalLimits {
+  /** Requests processed at once. */
+  maxConcurrent: number;
+  /** Requests waiting for a slot; beyond that 429. */
+  maxQueued: number;
+  requestsPerWindow: number;
+  windowMs: number;
+}
+
+export interface PrincipalStats {
+  requests: number;
+  inFlight: number;
+  peakInFlight: number;
+  /** 429 answers given for the limits. */
+  throttled: number;
+  /** Arrival times within the window. */
+  arrivals: number[];
+  waiters: Array<() => void>;
+}
+
 export class BusinessCentralFake {
   readonly http: HttpFake;
   /** Apps registered and enabled on "Microsoft Entra applications": tenant -> client ids. */
@@ -40,6 +61,18 @@ export class BusinessCentralFake {
   faultRate = 0;
   /** Services published as SOAP pages. */
   readonly soapServices = new Set(['Appointment']);
+  /** Whether the server answers `$batch` (an older or locked-down server answers 404). */
+  batchSupported = true;
+  /** Faults answered to the operations inside a batch, in order, before their normal handling. */
+  readonly innerFaults: InjectedFault[] = [];
+  /** Faults for the batch operation of one change (by its body id), answered once. */
+  readonly faultsFor = new Map<string, InjectedFault>();
+  /** The limits enforced per principal; none when undefined. */
+  limits: PrincipalLimits | undefined;
+  readonly principals = new Map<string, PrincipalStats>();
+  batches = 0;
+  /** How long processing a request takes (inside a concurrency slot). */
+  processingMs = 0;
   private random = Math.random;
 
   constructor() {
@@ -55,7 +88,25 @@ export class BusinessCentralFake {
     return this.http.requests;
   }
   set latencyMs(ms: number) {
-    this.http.latencyMs = ms;
+    this.processingMs = ms;
+  }
+
+  /** The principal a request counts against: tenant + app for a token, the user for Basic. */
+  principalOf(req: RecordedRequest): string {
+    const auth = req.headers.authorization ?? '';
+    const bearer = /^Bearer (.+)$/.exec(auth);
+    if (bearer) {
+      const claims = decodeJwt(bearer[1]!);
+      return `app:${String(claims?.tid)}:${String(claims?.appid)}`;
+    }
+    const basic = /^Basic (.+)$/.exec(auth);
+    if (basic) return `user:${Buffer.from(basic[1]!, 'base64').toString('utf8').split(':')[0]}`;
+    return 'anonymous';
+  }
+
+  /** Totals over every principal, for the tests' assertions. */
+  get throttledTotal(): number {
+    return [...this.principals.values()].reduce((sum, p) => sum + p.throttled, 0);
   }
 
   registerApp(tenant: string, clientId: string): this {
@@ -119,10 +170,70 @@ export class BusinessCentralFake {
     return odataError(fault.status, code, `Injected ${fault.status}.`, headers);
   }
 
-  #handle(req: RecordedRequest): Reply {
+  async #handle(req: RecordedRequest): Promise<Reply> {
     // For a fake in another process (the benchmark): what it has seen so far.
     if (req.path === '/_fake/stats')
-      return jsonReply(200, { inserted: this.insertOrder.length, requests: this.requests.length });
+      return jsonReply(200, {
+        inserted: this.insertOrder.length,
+        requests: this.requests.length,
+        batches: this.batches,
+        principals: Object.fromEntries(
+          [...this.principals].map(([k, v]) => [
+            k,
+            { requests: v.requests, peakInFlight: v.peakInFlight, throttled: v.throttled },
+          ]),
+        ),
+      });
+    const principal = this.principalOf(req);
+    const stats = this.#stats(principal);
+    stats.requests++;
+    const limited = this.#admit(stats);
+    if (limited) return limited;
+    if (stats.inFlight >= (this.limits?.maxConcurrent ?? Number.POSITIVE_INFINITY))
+      await new Promise<void>((resolve) => stats.waiters.push(resolve));
+    stats.inFlight++;
+    stats.peakInFlight = Math.max(stats.peakInFlight, stats.inFlight);
+    try {
+      if (this.processingMs) await new Promise((r) => setTimeout(r, this.processingMs));
+      return this.#process(req);
+    } finally {
+      stats.inFlight--;
+      stats.waiters.shift()?.();
+    }
+  }
+
+  #stats(principal: string): PrincipalStats {
+    let stats = this.principals.get(principal);
+    if (!stats) {
+      stats = { requests: 0, inFlight: 0, peakInFlight: 0, throttled: 0, arrivals: [], waiters: [] };
+      this.principals.set(principal, stats);
+    }
+    return stats;
+  }
+
+  /** A 429 when the principal's window is spent or its queue is full, as Business Central answers. */
+  #admit(stats: PrincipalStats): Reply | undefined {
+    const limits = this.limits;
+    if (!limits) return undefined;
+    const now = Date.now();
+    stats.arrivals = stats.arrivals.filter((t) => t > now - limits.windowMs);
+    const queued = stats.waiters.length;
+    if (
+      stats.arrivals.length >= limits.requestsPerWindow ||
+      (stats.inFlight >= limits.maxConcurrent && queued >= limits.maxQueued)
+    ) {
+      stats.throttled++;
+      return odataError(
+        429,
+        'Application_TooManyRequests',
+        `Too many requests reached. Actual (${stats.arrivals.length + 1}). Maximum (${limits.requestsPerWindow}).`,
+      );
+    }
+    stats.arrivals.push(now);
+    return undefined;
+  }
+
+  #process(req: RecordedRequest): Reply {
     const queued = this.faults.shift();
     if (queued) return this.#fault(queued);
     if (!this.#authorized(req)) return this.#unauthorized();
@@ -133,7 +244,67 @@ export class BusinessCentralFake {
       );
     }
     const soap = /\/WS\/[^/]+\/Page\/([^/]+)$/.exec(req.path);
-    return soap ? this.#soap(req, soap[1]!) : this.#rest(req);
+    if (soap) return this.#soap(req, soap[1]!);
+    if (req.path.endsWith('/$batch') && req.method === 'POST') return this.#batch(req);
+    return this.#rest(req);
+  }
+
+  /** OData JSON $batch: each operation handled like a request of its own, each answer in the response. */
+  #batch(req: RecordedRequest): Reply {
+    if (!this.batchSupported)
+      return odataError(
+        404,
+        'BadRequest_NotFound',
+        `No HTTP resource was found that matches the request URI '${req.path}'.`,
+      );
+    let operations: Array<{
+      id: string;
+      method: string;
+      url: string;
+      headers?: Record<string, string>;
+      body?: unknown;
+    }>;
+    try {
+      operations = (JSON.parse(req.body) as { requests: typeof operations }).requests;
+    } catch {
+      return odataError(400, 'BadRequest', 'Invalid batch body.');
+    }
+    if (!Array.isArray(operations)) return odataError(400, 'BadRequest', 'Invalid batch body.');
+    if (operations.length > 100)
+      return odataError(400, 'BadRequest', 'The batch exceeds the maximum of 100 operations.');
+    this.batches++;
+    const root = req.path.slice(0, -'/$batch'.length);
+    const responses = operations.map((op) => {
+      const inner: RecordedRequest = {
+        method: op.method,
+        path: `${root}/${op.url.replace(/\?.*$/, '')}`,
+        query: new URLSearchParams(),
+        headers: {
+          ...req.headers,
+          ...Object.fromEntries(Object.entries(op.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
+        },
+        body: JSON.stringify(op.body ?? {}),
+      };
+      const id = (op.body as { id?: string } | undefined)?.id ?? '';
+      const fault = this.faultsFor.get(id) ?? this.innerFaults.shift();
+      this.faultsFor.delete(id);
+      const reply = fault ? this.#fault(fault) : this.#rest(inner);
+      if (reply === 'reset')
+        return {
+          id: op.id,
+          status: 500,
+          headers: {},
+          body: { error: { code: 'Internal_ServerError', message: 'reset' } },
+        };
+      let body: unknown;
+      try {
+        body = reply.body ? JSON.parse(reply.body) : undefined;
+      } catch {
+        body = reply.body;
+      }
+      return { id: op.id, status: reply.status, headers: reply.headers ?? {}, body };
+    });
+    return jsonReply(200, { responses }, { 'odata-version': '4.0' });
   }
 
   #rest(req: RecordedRequest): Reply {

@@ -1,6 +1,6 @@
 // POST /api/appointments as producers meet it: errors that name the item and field, any GUID, and one trace
 // from the producer's request to every delivery row and log line.
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deliveryId } from '../../src/model/pushBody';
 import { type BackOfficeFakes, startBackOfficeFakes } from '../fakes/backOfficeFakes';

@@ -15,6 +15,7 @@ const settings: HostSettings['queues'] = {
   newBatchThreshold: 2,
   maxDequeueCount: 5,
   messageEncoding: 'base64',
+  receiveVisibilityMs: 600_000,
 };
 
 const running: QueueListener[] = [];

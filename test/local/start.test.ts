@@ -27,7 +27,10 @@ async function ports() {
   };
 }
 
-function startScript(p: Awaited<ReturnType<typeof ports>>): {
+function startScript(
+  p: Awaited<ReturnType<typeof ports>>,
+  extra: Record<string, string> = {},
+): {
   child: ChildProcess;
   output: () => string;
   exited: Promise<number | null>;
@@ -39,6 +42,7 @@ function startScript(p: Awaited<ReturnType<typeof ports>>): {
       PORT: String(p.http),
       AzureWebJobsStorage: azuriteConnectionString({ blob: p.blob, queue: p.queue, table: p.table }),
       KEY_VAULT_URI: `http://127.0.0.1:${p.vault}`,
+      ...extra,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -108,6 +112,20 @@ describe('npm start', () => {
     expect(await run.exited).toBe(0);
     for (const port of Object.values(p)) expect(await isPortFree(port), `port ${port} released`).toBe(true);
   }, 60_000);
+
+  it('with LOCAL_HOST_INSTANCES=2 runs two hosts on PORT and PORT+1 over one Azurite, and stops both', async () => {
+    let p = await ports();
+    while (!(await isPortFree(p.http + 1))) p = await ports(); // the second instance takes PORT+1
+    const second = p.http + 1;
+    const run = startScript(p, { LOCAL_HOST_INSTANCES: '2' });
+    await eventually(() => run.output().includes('Press Ctrl-C to stop.'), 60_000);
+    expect(run.output()).toContain(`Host instances:     2, on ports ${p.http}-${second}`);
+    for (const port of [p.http, second]) expect((await fetch(`http://127.0.0.1:${port}/api/health`)).status).toBe(200);
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toBe(0);
+    for (const port of [...Object.values(p), second])
+      expect(await isPortFree(port), `port ${port} released`).toBe(true);
+  }, 90_000);
 
   it('says in one line that a port is taken, without a stack trace', async () => {
     const p = await ports();
