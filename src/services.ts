@@ -61,12 +61,17 @@ export function createServices(config: AppConfig) {
     retentionMs: config.retention.auditMs,
     now,
   });
-  const http = createOutboundHttp({ allowLoopback: config.backOfficeAllowLoopback });
+  const http = createOutboundHttp({
+    allowLoopback: config.backOfficeAllowLoopback,
+    totalTimeoutMs: config.backOfficeTimeoutMs,
+    connectTimeoutMs: Math.min(10_000, config.backOfficeTimeoutMs),
+  });
   const backOffice = createBackOfficeClient({
     http,
     tokens: createTokenService({
       entraAuthorityHost: config.entraAuthorityHost,
       managedIdentityClientId: config.managedIdentityClientId,
+      timeoutMs: Math.min(30_000, config.backOfficeTimeoutMs),
     }),
   });
   const authenticator: Authenticator =

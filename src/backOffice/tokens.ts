@@ -14,7 +14,6 @@ import { type StageOutcome, TokenError } from './stageError';
 export const BUSINESS_CENTRAL_SCOPE = 'https://api.businesscentral.dynamics.com/.default';
 const BUSINESS_CENTRAL_RESOURCE = 'https://api.businesscentral.dynamics.com';
 const PUBLIC_CLOUD = 'https://login.microsoftonline.com';
-const TOKEN_TIMEOUT_MS = 30_000;
 const MAX_CLIENTS = 500;
 
 export interface TokenService {
@@ -25,6 +24,8 @@ export interface TokenService {
 export interface TokenServiceOptions {
   entraAuthorityHost: string;
   managedIdentityClientId?: string;
+  /** The longest one call to Entra or the managed identity endpoint may take (30 s when not given). */
+  timeoutMs?: number;
   /** Test seam: MSAL's network module (defaults to fetch, with timeouts). */
   network?: INetworkModule;
 }
@@ -36,7 +37,7 @@ const isLoopbackHttp = (url: string) => /^http:\/\/(127\.\d+\.\d+\.\d+|localhost
  * HTML 503) turned into an OAuth error MSAL throws instead of an empty token, and, for tests, the public-cloud
  * URLs MSAL builds sent to a loopback fake.
  */
-function networkClient(rewriteTo: string | undefined): INetworkModule {
+function networkClient(rewriteTo: string | undefined, timeoutMs: number): INetworkModule {
   const send = async (
     method: 'GET' | 'POST',
     url: string,
@@ -46,7 +47,7 @@ function networkClient(rewriteTo: string | undefined): INetworkModule {
       method,
       headers: options?.headers,
       body: method === 'POST' ? (options?.body ?? '') : undefined,
-      signal: AbortSignal.timeout(TOKEN_TIMEOUT_MS),
+      signal: AbortSignal.timeout(timeoutMs),
     });
     const headers: Record<string, string> = {};
     res.headers.forEach((v, k) => {
@@ -177,7 +178,8 @@ const emptyToken: StageOutcome = {
 export function createTokenService(options: TokenServiceOptions): TokenService {
   const authorityHost = options.entraAuthorityHost.replace(/\/+$/, '');
   const viaFake = isLoopbackHttp(authorityHost);
-  const network = options.network ?? networkClient(viaFake ? authorityHost : undefined);
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const network = options.network ?? networkClient(viaFake ? authorityHost : undefined, timeoutMs);
   // Least recently used first; each client holds its secret's registration with the redactor until evicted.
   const clients = new Map<string, { client: ConfidentialClientApplication; release: () => void }>();
   // Single flight: concurrent first deliveries share one token request instead of racing MSAL's empty cache.
@@ -218,7 +220,7 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
           ? { managedIdentityIdParams: { userAssignedClientId: options.managedIdentityClientId } }
           : {}),
         // The sync retries on its own schedule; MSAL's retries would hold a delivery for seconds.
-        system: { networkClient: networkClient(undefined), disableInternalRetries: true },
+        system: { networkClient: networkClient(undefined, timeoutMs), disableInternalRetries: true },
       });
     }
     return managed;

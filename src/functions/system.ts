@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { appVersion } from '../platform/appInfo';
 import { ConfigError } from '../platform/config';
-import { getServices } from '../services';
+import { getServices, instanceId } from '../services';
 import { defineRoute } from './route';
 
 const version = appVersion();
@@ -18,6 +18,10 @@ const healthBody = z
     status: z.enum(['ok', 'degraded', 'misconfigured']),
     version: z.string(),
     time: z.iso.datetime(),
+    instance: z
+      .string()
+      .optional()
+      .describe('the instance that answered (with ?deep=true): the id it holds budget slots under'),
     checks: z
       .array(z.object({ name: z.string(), ok: z.boolean(), durationMs: z.number(), error: z.string().optional() }))
       .optional(),
@@ -58,7 +62,10 @@ export const routes = [
       const checks = await services.checkDependencies();
       const ok = checks.every((c) => c.ok);
       if (!ok) log.warn('health.degraded', { checks });
-      return { status: ok ? 200 : 503, body: { status: ok ? 'ok' : 'degraded', version, time, checks } };
+      return {
+        status: ok ? 200 : 503,
+        body: { status: ok ? 'ok' : 'degraded', version, time, instance: instanceId, checks },
+      };
     },
   }),
 ];

@@ -3,6 +3,7 @@
 // polling the queues and running the timers as a separate Azure instance would.
 // Ctrl-C or SIGTERM drains the hosts and stops every child process.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { isLoopbackUrl } from '../platform/config';
 import { type AzuritePorts, defaultAzuritePorts, type RunningAzurite, startAzurite, stopChild } from './azurite';
@@ -11,7 +12,10 @@ import { KeyVaultEmulator } from './keyVaultEmulator';
 import { applySettings, readLocalSettings } from './localSettings';
 import { isPortFree } from './ports';
 
-const appRoot = resolve(__dirname, '..', '..', '..');
+// The repository: three levels up from dist/src/local when built, two from src/local when run through tsx.
+const appRoot = existsSync(resolve(__dirname, '..', '..', 'package.json'))
+  ? resolve(__dirname, '..', '..')
+  : resolve(__dirname, '..', '..', '..');
 const READY = 'Functions host:     ';
 
 /** Azurite's ports when the storage setting points at a local emulator; undefined for a real account. */

@@ -61,7 +61,8 @@ export const configSchema = z.object({
   SYNC_CONNECTOR_CACHE_SECONDS: numberSetting(z.number().min(0).max(3600), 15),
   SYNC_BATCH_MAX_OPERATIONS: numberSetting(z.number().int().min(1).max(100), 100),
   SYNC_BATCH_LINGER_MS: numberSetting(z.number().int().min(0).max(5000), 50),
-  SYNC_CLAIM_LEASE_SECONDS: numberSetting(z.number().int().min(5).max(3600), 120),
+  SYNC_CLAIM_LEASE_SECONDS: numberSetting(z.number().int().min(5).max(3600), 300),
+  BACKOFFICE_TIMEOUT_SECONDS: numberSetting(z.number().int().min(1).max(600), 100),
   BACKOFFICE_MAX_CONCURRENT_PER_PRINCIPAL: numberSetting(z.number().int().min(1).max(100), 5),
   BACKOFFICE_REQUESTS_PER_WINDOW: numberSetting(z.number().int().min(1).max(1_000_000), 6000),
   BACKOFFICE_WINDOW_SECONDS: numberSetting(z.number().int().min(1).max(3600), 300),
@@ -87,6 +88,8 @@ export interface AppConfig {
   managedIdentityClientId?: string;
   entraAuthorityHost: string;
   backOfficeAllowLoopback: boolean;
+  /** The longest one request to a back office may take (a token request: at most 30 s of it). */
+  backOfficeTimeoutMs: number;
   queues: { appointments: string; appointmentRetries: string; recoveries: string };
   actionUriSchemes: string[];
   sync: {
@@ -95,11 +98,13 @@ export interface AppConfig {
     connectorCacheMs: number;
     batchMaxOperations: number;
     batchLingerMs: number;
-    /** How long a claim on a revision holds when its instance dies: longer than any request may take. */
+    /** How long a claim on a revision holds when its instance dies: longer than any send may take. */
     claimLeaseMs: number;
+    /** The longest a send may take once its claims are checked: what a claim must still have left. */
+    sendBoundMs: number;
   };
   /** Business Central's limits per principal (user or service principal), kept across all instances. */
-  budget: { maxConcurrent: number; requestsPerWindow: number; windowMs: number };
+  budget: { maxConcurrent: number; requestsPerWindow: number; windowMs: number; localWaitMs: number };
   retention: { deliveriesMs: number; auditMs: number };
   credentialExpiryWarningMs: number;
   auth: { mode: 'off' } | { mode: 'entra'; tenantId: string; audience: string };
@@ -124,6 +129,17 @@ export function isLoopbackUrl(url: string): boolean {
     return false;
   }
 }
+
+/** How long a busy instance waits for one of its own request slots before deferring the change. */
+const BUDGET_LOCAL_WAIT_MS = 5_000;
+
+/**
+ * The longest a send takes once it holds a request permit: a token and the request, twice when a 401
+ * refreshes the token. A claim must have this long left when the request goes, or a newer revision could be
+ * sent while this one is still on its way.
+ */
+export const sendBoundMs = (backOfficeTimeoutMs: number) =>
+  2 * (Math.min(30_000, backOfficeTimeoutMs) + backOfficeTimeoutMs);
 
 /** Rules that span settings. They read the raw values so they report even when another setting is bad. */
 function crossSettingProblems(env: NodeJS.ProcessEnv): string[] {
@@ -164,6 +180,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     ...(parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.') || '(settings)'}: ${i.message}`)),
     ...crossSettingProblems(env),
   ];
+  if (parsed.success) {
+    const bound = sendBoundMs(parsed.data.BACKOFFICE_TIMEOUT_SECONDS * 1000) / 1000;
+    if (parsed.data.SYNC_CLAIM_LEASE_SECONDS < bound + 10)
+      problems.push(
+        `SYNC_CLAIM_LEASE_SECONDS: must be at least ${bound + 10} with BACKOFFICE_TIMEOUT_SECONDS=${parsed.data.BACKOFFICE_TIMEOUT_SECONDS} (a claim outlasts the longest send: a token and the request, twice after a 401, and 10 s to spare)`,
+      );
+  }
   if (!parsed.success || problems.length) throw new ConfigError(problems);
   const c = parsed.data;
   return {
@@ -180,6 +203,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     managedIdentityClientId: c.AZURE_CLIENT_ID,
     entraAuthorityHost: c.ENTRA_AUTHORITY_HOST.replace(/\/+$/, ''),
     backOfficeAllowLoopback: c.BACKOFFICE_ALLOW_LOOPBACK,
+    backOfficeTimeoutMs: c.BACKOFFICE_TIMEOUT_SECONDS * 1000,
     queues: {
       appointments: c.APPOINTMENTS_QUEUE,
       appointmentRetries: c.APPOINTMENT_RETRIES_QUEUE,
@@ -193,11 +217,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       batchMaxOperations: c.SYNC_BATCH_MAX_OPERATIONS,
       batchLingerMs: c.SYNC_BATCH_LINGER_MS,
       claimLeaseMs: c.SYNC_CLAIM_LEASE_SECONDS * 1000,
+      sendBoundMs: sendBoundMs(c.BACKOFFICE_TIMEOUT_SECONDS * 1000),
     },
     budget: {
       maxConcurrent: c.BACKOFFICE_MAX_CONCURRENT_PER_PRINCIPAL,
       requestsPerWindow: c.BACKOFFICE_REQUESTS_PER_WINDOW,
       windowMs: c.BACKOFFICE_WINDOW_SECONDS * 1000,
+      localWaitMs: BUDGET_LOCAL_WAIT_MS,
     },
     retention: { deliveriesMs: c.DELIVERY_RETENTION_DAYS * DAY_MS, auditMs: c.AUDIT_RETENTION_DAYS * DAY_MS },
     credentialExpiryWarningMs: c.CREDENTIAL_EXPIRY_WARNING_DAYS * DAY_MS,

@@ -208,26 +208,29 @@ export function createDeliveryStore(table: Table, writes: TableBatcher): Deliver
       }
     },
     async insert(row, createdAtMs) {
+      // The pointer first: whoever creates it owns the row's keys, so a row is only ever written at the keys its
+      // pointer names and two writers racing to create it never leave two copies in a list.
       const keys = { partitionKey: rowPartition(row), rowKey: newestFirstKey(createdAtMs, row.id) };
-      const pointer = writes.submit({
-        kind: 'create',
-        entity: { partitionKey: pointerPartition(row.id), rowKey: row.id, pk: keys.partitionKey, rk: keys.rowKey },
-      });
-      const created = writes.submit({ kind: 'create', entity: toEntity(row, keys) });
-      const [p, r] = await Promise.allSettled([pointer, created, registerFeed(keys.partitionKey, row.sourceApp)]);
-      if (p.status === 'rejected') {
-        // Someone else made this row first: take ours back out and let the caller update theirs.
-        if (r.status === 'fulfilled') await writes.submit({ kind: 'delete', ...keys }).catch(() => undefined);
-        if (isConflict(p.reason)) return { created: false };
-        return storageFailure('record a delivery', p.reason);
+      try {
+        await writes.submit({
+          kind: 'create',
+          entity: { partitionKey: pointerPartition(row.id), rowKey: row.id, pk: keys.partitionKey, rk: keys.rowKey },
+        });
+      } catch (error) {
+        if (isConflict(error)) return { created: false };
+        return storageFailure('record a delivery', error);
       }
-      if (r.status === 'rejected') {
-        await writes
-          .submit({ kind: 'delete', partitionKey: pointerPartition(row.id), rowKey: row.id })
-          .catch(() => undefined);
-        return storageFailure('record a delivery', r.reason);
-      }
-      return { created: true, etag: r.value ?? '', keys };
+      const [r] = await Promise.allSettled([
+        writes.submit({ kind: 'create', entity: toEntity(row, keys) }),
+        registerFeed(keys.partitionKey, row.sourceApp),
+      ]);
+      if (r.status === 'fulfilled') return { created: true, etag: r.value ?? '', keys };
+      // Another writer found our pointer before our row landed and restored the row at our keys: it is there.
+      if (isConflict(r.reason)) return { created: false };
+      await writes
+        .submit({ kind: 'delete', partitionKey: pointerPartition(row.id), rowKey: row.id })
+        .catch(() => undefined); // a pointer left behind is repaired by the next write (`keysOf` + `restore`)
+      return storageFailure('record a delivery', r.reason);
     },
     async replace(row, keys, etag) {
       try {

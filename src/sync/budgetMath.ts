@@ -1,7 +1,10 @@
 // The arithmetic of a principal's request budget, kept in one row that every instance reads and writes
 // (stores/budgetStore.ts): request slots held under leases, so at most `maxConcurrent` requests are in flight
 // across instances, and requests counted per time bucket, so at most `requestsPerWindow` start in any window.
-// Counting by bucket overcounts a little at the window's edge: it can only send fewer than allowed, never more.
+// Requests reserved in a bucket may be sent until that bucket ends (`tokenExpiry`), and a bucket is counted for a
+// window and two buckets after it starts: a request sent just before its bucket ends, and arriving a moment
+// later, is still counted by the whole window the back office measures from its arrival. This overcounts at
+// the window's edge: it can only send fewer than allowed, never more.
 import type { BudgetState } from '../stores/budgetStore';
 
 export interface BudgetLimits {
@@ -25,19 +28,24 @@ export type GrantResult =
   | { granted: true; state: BudgetState; slots: number; tokens: number; bucketStart: number; until: number }
   | { granted: false; state: BudgetState; retryAtMs: number };
 
-export const bucketMsOf = (limits: BudgetLimits) => Math.max(1000, Math.floor(limits.windowMs / 10));
+export const bucketMsOf = (limits: BudgetLimits) => Math.max(1000, Math.floor(limits.windowMs / 20));
+
+/** Until when requests reserved in the bucket that starts at `bucketStart` may be sent. */
+export const tokenExpiry = (bucketStart: number, limits: BudgetLimits) => bucketStart + bucketMsOf(limits);
+
+/** How long a bucket counts against the window after it starts. */
+const countedForMs = (limits: BudgetLimits) => limits.windowMs + 2 * bucketMsOf(limits);
 
 /** The concurrency in force: lowered for a while after the back office answered 429. */
 export const limitOf = (state: BudgetState, limits: BudgetLimits, now: number) =>
   state.reducedLimit !== null && state.reducedUntil > now ? state.reducedLimit : limits.maxConcurrent;
 
 function pruned(state: BudgetState, limits: BudgetLimits, now: number): BudgetState {
-  const bucketMs = bucketMsOf(limits);
   return {
     ...state,
     holders: state.holders.filter((h) => h.until > now && h.slots > 0),
     waiting: state.waiting.filter((w) => w.until > now),
-    buckets: state.buckets.filter((b) => b.start + bucketMs > now - limits.windowMs && b.count > 0),
+    buckets: state.buckets.filter((b) => b.start + countedForMs(limits) > now && b.count > 0),
     reducedLimit: state.reducedUntil > now ? state.reducedLimit : null,
   };
 }
@@ -85,7 +93,7 @@ export function applyGrant(previous: BudgetState, req: GrantRequest, limits: Bud
   if (req.slots > 0 && slots === 0) return deny(now + Math.min(1000, req.leaseMs));
   if (req.tokens > 0 && tokens === 0) {
     const oldest = Math.min(...state.buckets.map((b) => b.start));
-    return deny(oldest + bucketMs + limits.windowMs);
+    return deny(oldest + countedForMs(limits));
   }
 
   const holders = slots > 0 ? [...others, { id: req.instance, slots, until: now + req.leaseMs }] : others;

@@ -81,6 +81,15 @@ export function detailsOf(outcome: Outcome): RowDetails {
   };
 }
 
+/**
+ * A row that says this message was delivered keeps saying so against a late "retrying" or "stale" without an
+ * attempt: a copy of the message that waited, or was deferred, while another copy got through.
+ */
+const settledBefore = (current: StoredDelivery, base: RowBase, status: DeliveryStatus) =>
+  (status === 'retrying' || status === 'stale') &&
+  current.messageId === base.messageId &&
+  (current.status === 'delivered' || current.status === 'duplicate');
+
 export function createDeliveryLog(store: DeliveryStore, now: () => number) {
   /** The row after this update, given what was there. */
   function next(
@@ -114,6 +123,7 @@ export function createDeliveryLog(store: DeliveryStore, now: () => number) {
     if (inserted.created) return created;
     for (let round = 0; ; round++) {
       const found = await store.find(base.id);
+      if (found && !attempt && settledBefore(found.value, base, status)) return found.value;
       const row = next(base, found?.value, status, attempt, new Date(now()).toISOString());
       if (!found) {
         const keys = await store.keysOf(base.id);
@@ -150,10 +160,10 @@ export function createDeliveryLog(store: DeliveryStore, now: () => number) {
       sourceApp: row.sourceApp,
       appointmentId: row.appointmentId,
       revision: row.revision,
-      status,
+      status: row.status,
       code: row.code,
     };
-    if (status === 'failed' || status === 'no-connector') log.warn('delivery.outcome', fields);
+    if (row.status === 'failed' || row.status === 'no-connector') log.warn('delivery.outcome', fields);
     else log.info('delivery.outcome', fields);
     return row;
   }

@@ -7,7 +7,7 @@
 // defers the change on the queue. It only waits, briefly, for one of this instance's own slots to free up.
 import type { Logger } from '../platform/logging';
 import type { BudgetStore } from '../stores/budgetStore';
-import { applyGrant, applyThrottle, type BudgetLimits, type GrantRequest } from './budgetMath';
+import { applyGrant, applyThrottle, type BudgetLimits, type GrantRequest, tokenExpiry } from './budgetMath';
 
 export interface BudgetSettings extends BudgetLimits {
   /** How long a grant of slots lasts without renewal. */
@@ -31,12 +31,18 @@ interface Local {
   until: number;
   /** Callers waiting for one of this instance's slots. */
   waiters: Array<() => void>;
+  /** Callers inside `take`: the demand this instance asks the row for. */
+  asking: number;
+  /** Not before then does a busy instance ask the row for more slots again. */
+  growAfter: number;
   acquiring?: Promise<{ retryAtMs: number } | undefined>;
   idleTimer?: NodeJS.Timeout;
   renewTimer?: NodeJS.Timeout;
 }
 
 const MAX_WRITE_ROUNDS = 20;
+/** After the row gave no more slots, how long an instance makes do with its own before asking again. */
+const GROW_PAUSE_MS = 1000;
 
 export function createPrincipalBudgets(deps: {
   store: BudgetStore;
@@ -54,10 +60,13 @@ export function createPrincipalBudgets(deps: {
   /** Storage round trips (read + write) made, for the benchmark's figures. */
   const stats = { roundTrips: 0, permits: 0 };
 
+  /** Reserved requests that may still be sent: only within the bucket they were counted in. */
+  const usableTokens = (local: Local) => (now() < tokenExpiry(local.bucketStart, deps.settings) ? local.tokens : 0);
+
   const localOf = (principal: string): Local => {
     let local = locals.get(principal);
     if (!local) {
-      local = { slots: 0, inUse: 0, tokens: 0, bucketStart: 0, until: 0, waiters: [] };
+      local = { slots: 0, inUse: 0, tokens: 0, bucketStart: 0, until: 0, waiters: [], asking: 0, growAfter: 0 };
       locals.set(principal, local);
     }
     return local;
@@ -86,18 +95,21 @@ export function createPrincipalBudgets(deps: {
           slots: wantSlots,
           tokens: wantTokens,
           leaseMs,
-          // Giving every slot back returns the unused requests too.
+          // Giving every slot back returns the unused requests too, as does asking for fresh ones.
           returnTokens:
-            wantSlots === 0 && local.tokens > 0 ? { bucketStart: local.bucketStart, count: local.tokens } : undefined,
+            (wantSlots === 0 || wantTokens > 0) && local.tokens > 0
+              ? { bucketStart: local.bucketStart, count: local.tokens }
+              : undefined,
         };
         const result = await update(principal, (state) => {
           const r = applyGrant(state, request, deps.settings, now());
           return { state: r.state, result: r };
         });
+        // The row took the returned requests back whether or not it granted anything.
+        if (request.returnTokens) local.tokens -= request.returnTokens.count;
         if (!result.granted) return { retryAtMs: result.retryAtMs };
         local.slots = result.slots;
         local.until = result.until;
-        if (request.returnTokens) local.tokens -= request.returnTokens.count;
         if (result.tokens > 0) {
           local.tokens += result.tokens;
           local.bucketStart = result.bucketStart;
@@ -165,15 +177,34 @@ export function createPrincipalBudgets(deps: {
   async function take(principal: string): Promise<Take> {
     const local = localOf(principal);
     clearTimeout(local.idleTimer);
-    const deadline = now() + localWaitMs;
+    local.asking++;
+    try {
+      return await takeFor(principal, local, now() + localWaitMs);
+    } finally {
+      local.asking--;
+    }
+  }
+
+  async function takeFor(principal: string, local: Local, deadline: number): Promise<Take> {
     for (;;) {
       // A round trip in progress (a renewal, a give-back) decides what this instance holds: wait for it.
       if (local.acquiring) await local.acquiring.catch(() => undefined);
       const leased = local.until - now() > leaseMs / 3;
-      if (leased && local.inUse < local.slots && local.tokens > 0)
+      const tokens = usableTokens(local);
+      // What this instance wants: a slot for every request in flight or asking, up to the limit.
+      const wantSlots = Math.min(deps.settings.maxConcurrent, local.inUse + local.asking);
+      if (leased && tokens > 0 && local.inUse < local.slots)
         return { granted: true, permit: permitFor(principal, local) };
-      if (leased && local.tokens > 0 && local.inUse >= local.slots && local.slots > 0 && now() < deadline) {
-        // All of this instance's slots are busy: wait for one (a request takes milliseconds to seconds).
+      if (leased && tokens > 0 && local.slots > 0) {
+        // All of this instance's slots are busy: ask for more, unless the row said no a moment ago ...
+        if (local.slots < wantSlots && now() >= local.growAfter) {
+          const before = local.slots;
+          await acquire(principal, local, wantSlots, 0);
+          if (local.slots <= before) local.growAfter = now() + GROW_PAUSE_MS;
+          continue;
+        }
+        // ... then wait for one of its own (a request takes milliseconds to seconds).
+        if (now() >= deadline) return { granted: false, retryAtMs: now() + GROW_PAUSE_MS };
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, Math.max(0, deadline - now()));
           local.waiters.push(() => {
@@ -183,13 +214,7 @@ export function createPrincipalBudgets(deps: {
         });
         continue;
       }
-      if (now() >= deadline && local.inUse >= local.slots && local.slots > 0)
-        return { granted: false, retryAtMs: now() + 1000 };
-      const wantSlots = Math.min(
-        deps.settings.maxConcurrent,
-        Math.max(local.slots, local.inUse + local.waiters.length + 1),
-      );
-      const denied = await acquire(principal, local, wantSlots, local.tokens > 0 ? 0 : chunk);
+      const denied = await acquire(principal, local, Math.max(local.slots, wantSlots), tokens > 0 ? 0 : chunk);
       if (denied) return { granted: false, retryAtMs: denied.retryAtMs };
     }
   }

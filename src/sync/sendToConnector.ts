@@ -1,8 +1,10 @@
 // Sending what waits for one connector. The story of a group:
 //   newest revision per appointment -> read the connector's secret -> by $batch (a Business Central REST API
-//   page) or one by one: a request permit from the principal's budget -> claim each revision (ordering) ->
-//   send -> release the permit (telling the budget about a 429) -> release the claims -> settle each change.
-// A spent budget defers the change on the queue; it never holds the invocation waiting.
+//   page) or one by one: claim each revision (ordering) -> a request permit from the principal's budget ->
+//   claims that still outlast the request -> send -> release the permit (telling the budget about a 429) ->
+//   release the claims -> settle each change.
+// A permit is held for the request itself (and, rarely, a claim's renewal), not while claiming or settling.
+// A spent budget gives the claims back and defers the change on the queue; it never holds the invocation.
 
 import type { BackOfficeClient } from '../backOffice/backOfficeClient';
 import type { BackOfficeTarget } from '../backOffice/target';
@@ -15,7 +17,7 @@ import type { SecretStore } from '../secrets/secretStore';
 import type { PendingDelivery } from './pending';
 import type { Permit, PrincipalBudgets } from './principalBudget';
 import { allowsEqualRevision, type Settler } from './settle';
-import type { Claim, Ordering } from './syncState';
+import type { HeldClaim, Ordering } from './syncState';
 
 export interface SendDeps {
   backOffice: BackOfficeClient;
@@ -24,10 +26,12 @@ export interface SendDeps {
   ordering: Ordering;
   settle: Settler;
   managedIdentityClientId?: string;
+  /** The longest a request may take (a token and the request, twice after a 401): a claim with less left is renewed. */
+  sendBoundMs: number;
   now(): number;
 }
 
-type Claimed = { p: PendingDelivery; claim: Extract<Claim, { kind: 'claimed' }> };
+type Claimed = { p: PendingDelivery; claim: HeldClaim };
 
 /** How long a connector whose server refused $batch is sent to one change at a time. */
 export const BATCH_FALLBACK_MS = 10 * 60_000;
@@ -71,29 +75,28 @@ export function createSender(deps: SendDeps) {
   }
 
   async function sendBatch(target: BackOfficeTarget, principal: string, group: PendingDelivery[]): Promise<void> {
-    const take = await deps.budgets.take(principal);
-    if (!take.granted) {
-      await Promise.all(group.map((p) => deps.settle.deferred(p, take.retryAtMs, principal)));
-      return;
-    }
     const claimed = await claimAll(group);
     if (claimed.length <= 1) {
-      if (claimed.length === 1) return deliverClaimed(target, take.permit, claimed[0]!);
-      return take.permit.release();
+      if (claimed.length === 1) await sendClaimedAlone(target, principal, claimed[0]!);
+      return;
     }
+    const go = await readyToSend(principal, claimed);
+    if (!go) return;
+    const { permit, ready } = go;
+    if (ready.length === 1) return deliverClaimed(target, permit, ready[0]!);
     let result: Awaited<ReturnType<BackOfficeClient['deliverBatch']>>;
     try {
       result = await deps.backOffice.deliverBatch(
         target,
-        claimed.map((c) => buildPushBody(target.id, c.p.change)),
+        ready.map((c) => buildPushBody(target.id, c.p.change)),
       );
     } catch (error) {
-      take.permit.release();
-      await Promise.all(claimed.map((c) => c.claim.release(false).catch(() => undefined)));
+      permit.release();
+      await Promise.all(ready.map((c) => c.claim.release(false).catch(() => undefined)));
       throw error;
     }
     if (result.refused) {
-      take.permit.release();
+      permit.release();
       singlyUntil.set(target.id, deps.now() + BATCH_FALLBACK_MS);
       claimed[0]!.p.log.warn('delivery.batch-refused', {
         connectorId: target.id,
@@ -101,29 +104,57 @@ export function createSender(deps: SendDeps) {
         code: result.outcome.code,
         fallbackMinutes: BATCH_FALLBACK_MS / 60_000,
       });
-      await Promise.all(claimed.map((c) => sendClaimedAlone(target, principal, c)));
+      await Promise.all(ready.map((c) => sendClaimedAlone(target, principal, c)));
       return;
     }
-    take.permit.release(throttleOf(result.outcomes));
-    await finish(claimed, result.outcomes);
+    permit.release(throttleOf(result.outcomes));
+    await finish(ready, result.outcomes);
   }
 
   async function sendOne(target: BackOfficeTarget, principal: string, p: PendingDelivery): Promise<void> {
-    const take = await deps.budgets.take(principal);
-    if (!take.granted) return deps.settle.deferred(p, take.retryAtMs, principal);
     const [claimed] = await claimAll([p]);
-    if (!claimed) return take.permit.release();
-    return deliverClaimed(target, take.permit, claimed);
+    if (claimed) await sendClaimedAlone(target, principal, claimed);
   }
 
-  /** A change already claimed (its batch was refused) sent on its own, with a permit of its own. */
+  /** A claimed change sent on its own, with a permit of its own. */
   async function sendClaimedAlone(target: BackOfficeTarget, principal: string, c: Claimed): Promise<void> {
+    const go = await readyToSend(principal, [c]);
+    if (go) await deliverClaimed(target, go.permit, go.ready[0]!);
+  }
+
+  /**
+   * A request permit, then the claims that outlast the request: a claim with less time left than the longest
+   * request is renewed (rarely: only when claiming and the permit took long), and one another instance took
+   * over meanwhile is not sent, or a newer revision could go while this one is on its way.
+   */
+  async function readyToSend(principal: string, claimed: Claimed[]) {
     const take = await deps.budgets.take(principal);
     if (!take.granted) {
-      await c.claim.release(false);
-      return deps.settle.deferred(c.p, take.retryAtMs, principal);
+      await defer(claimed, take.retryAtMs, principal);
+      return undefined;
     }
-    return deliverClaimed(target, take.permit, c);
+    const held = await Promise.all(
+      claimed.map(
+        async (c) => c.claim.until - deps.now() >= deps.sendBoundMs || (await c.claim.renew().catch(() => false)),
+      ),
+    );
+    const ready = claimed.filter((_, i) => held[i]);
+    await Promise.all(claimed.filter((_, i) => !held[i]).map((c) => deps.settle.waiting(c.p, c.p.change.revision)));
+    if (ready.length === 0) {
+      take.permit.release();
+      return undefined;
+    }
+    return { permit: take.permit, ready };
+  }
+
+  /** The budget is spent: the claims go back (nothing was sent) and the changes wait on the queue. */
+  async function defer(claimed: Claimed[], retryAtMs: number, principal: string): Promise<void> {
+    await Promise.all(
+      claimed.map(async (c) => {
+        await c.claim.release(false);
+        await deps.settle.deferred(c.p, retryAtMs, principal);
+      }),
+    );
   }
 
   async function deliverClaimed(target: BackOfficeTarget, permit: Permit, c: Claimed): Promise<void> {

@@ -1,10 +1,10 @@
 // How each way a delivery can end is written down: a row in the delivery log, and for a transient result or a
 // spent budget, the change queued again for that connector alone.
-import type { DeliveryStatus } from '../model/delivery';
+import type { AttemptRecord, DeliveryStatus } from '../model/delivery';
 import { isDelivered, type Outcome } from '../model/outcome';
 import { mayResendDelivered, type WorkItemMessage } from '../model/workItem';
 import type { SyncQueues } from '../queues/syncQueues';
-import { attemptOf, type DeliveryLog, detailsOf, rowIdFor } from './deliveryLog';
+import { attemptOf, type DeliveryLog, detailsOf, type RowDetails, rowIdFor } from './deliveryLog';
 import type { PendingDelivery } from './pending';
 import { nextRetryDelay, type RetryPolicy } from './retryPolicy';
 
@@ -36,6 +36,23 @@ export function createSettler(deps: SettleDeps) {
     if (p.recoveryId && status !== 'retrying') await deps.onSettled?.(p.recoveryId, status);
   };
 
+  /**
+   * The row says `retrying` before the change is queued again: the next attempt may run (and settle the row)
+   * before this invocation ends, and must never be overwritten by it. An invocation that dies in between is
+   * retried from its own message, so the change is not lost.
+   */
+  async function retryLater(
+    p: PendingDelivery,
+    attempt: number,
+    seconds: number,
+    details: RowDetails,
+    record?: AttemptRecord,
+  ): Promise<void> {
+    const nextAttemptAt = new Date(deps.now() + seconds * 1000).toISOString();
+    await deps.deliveries.record(p.base, 'retrying', p.log, { ...details, nextAttemptAt }, record);
+    await deps.queues.sendWorkItem(workItemOf(p, attempt), seconds);
+  }
+
   return {
     /** The back office answered (or could not be reached): record it, retry a transient result until the horizon. */
     async outcome(p: PendingDelivery, outcome: Outcome): Promise<void> {
@@ -51,15 +68,7 @@ export function createSettler(deps: SettleDeps) {
         const delay = nextRetryDelay(deps.policy, attempt, p.firstAttemptAt, deps.now(), outcome.retryAfterMs);
         if (delay !== undefined) {
           const seconds = Math.ceil(delay / 1000);
-          await deps.queues.sendWorkItem(workItemOf(p, attempt), seconds);
-          await deps.deliveries.record(
-            p.base,
-            'retrying',
-            p.log,
-            { ...details, nextAttemptAt: new Date(deps.now() + seconds * 1000).toISOString() },
-            record,
-          );
-          return;
+          return retryLater(p, attempt, seconds, details, record);
         }
         await deps.deliveries.record(
           p.base,
@@ -77,18 +86,15 @@ export function createSettler(deps: SettleDeps) {
     /** The principal's budget is spent: the change waits on the queue, which is not an attempt. */
     async deferred(p: PendingDelivery, retryAtMs: number, principal: string): Promise<void> {
       const seconds = Math.max(1, Math.ceil((retryAtMs - deps.now()) / 1000) + Math.floor(Math.random() * 2));
-      await deps.queues.sendWorkItem(workItemOf(p, p.attempt), seconds);
-      await deps.deliveries.record(p.base, 'retrying', p.log, {
+      return retryLater(p, p.attempt, seconds, {
         code: 'sync.deferred',
         message: `the request budget of ${principal.split(':')[0]} principal is spent for now; sent when it frees up`,
-        nextAttemptAt: new Date(deps.now() + seconds * 1000).toISOString(),
       });
     },
 
     /** An older revision is still in flight to this connector: look again shortly. */
     async waiting(p: PendingDelivery, inFlight: number): Promise<void> {
-      await deps.queues.sendWorkItem(workItemOf(p, p.attempt), ORDERING_WAIT_SECONDS);
-      await deps.deliveries.record(p.base, 'retrying', p.log, {
+      return retryLater(p, p.attempt, ORDERING_WAIT_SECONDS, {
         code: 'sync.waiting-for-older-revision',
         message: `revision ${inFlight} is still in flight`,
       });

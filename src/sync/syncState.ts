@@ -46,9 +46,16 @@ export function releasedRow(row: SyncStateRow, revision: number, delivered: bool
   };
 }
 
-export type Claim =
-  | { kind: 'claimed'; release(delivered: boolean): Promise<void> }
-  | Exclude<ClaimDecision, { kind: 'claim' }>;
+export interface HeldClaim {
+  kind: 'claimed';
+  /** When the lease runs out unless renewed. */
+  until: number;
+  /** A fresh lease; false when another instance took the revision over after this lease ran out. */
+  renew(): Promise<boolean>;
+  release(delivered: boolean): Promise<void>;
+}
+
+export type Claim = HeldClaim | Exclude<ClaimDecision, { kind: 'claim' }>;
 
 const MAX_ROUNDS = 20;
 
@@ -94,11 +101,21 @@ export function createOrdering(store: SyncStateStore, leaseMs = 120_000, now: ()
           ? await store.update(connectorId, appointmentGuid, row, known.etag)
           : await store.create(connectorId, appointmentGuid, row);
         if (!written.ok) continue; // someone else moved first: look again
-        const mine = { row, etag: written.etag };
-        return {
+        let mine = { row, etag: written.etag };
+        const held: HeldClaim = {
           kind: 'claimed',
+          until: row.leaseUntil,
+          async renew() {
+            const renewed = { ...mine.row, leaseUntil: now() + leaseMs };
+            const result = await store.update(connectorId, appointmentGuid, renewed, mine.etag);
+            if (!result.ok) return false; // only a claim after this lease ran out writes over it
+            mine = { row: renewed, etag: result.etag };
+            held.until = renewed.leaseUntil;
+            return true;
+          },
           release: (delivered) => release(connectorId, appointmentGuid, revision, delivered, mine),
         };
+        return held;
       }
       // Still contended after many rounds: treat as busy and look again shortly.
       return { kind: 'busy', inFlight: revision };

@@ -59,6 +59,7 @@ export function createSyncUseCases(wiring: SyncWiring) {
     ordering: createOrdering(wiring.syncState, wiring.config.sync.claimLeaseMs, now),
     settle,
     managedIdentityClientId: wiring.config.managedIdentityClientId,
+    sendBoundMs: wiring.config.sync.sendBoundMs,
     now,
   });
   const lanes = new Lanes<PendingDelivery>({ maxItems: wiring.config.sync.batchMaxOperations }, (_key, group) =>

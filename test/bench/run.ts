@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { benchColdStart } from './coldStart';
 import { benchConnectors } from './connectors';
+import { benchScaleOut } from './scaleOut';
 import { benchSync } from './sync';
 import { benchUriTemplates } from './uriTemplates';
 
@@ -14,6 +15,7 @@ const sections: Record<string, () => unknown> = {
   'uri-templates': () => benchUriTemplates(),
   connectors: () => benchConnectors(root),
   sync: () => benchSync(root),
+  'scale-out': () => benchScaleOut(root),
 };
 
 async function main(): Promise<void> {

@@ -16,21 +16,22 @@ import { printTable } from './report';
 const CHANGES = Number(process.env.BENCH_SYNC_CHANGES ?? 2000);
 const LATENCY_MS = 20;
 
-interface Fakes {
+export interface Fakes {
   entraUrl: string;
   bcUrl: string;
   stats(): Promise<{ inserted: number; requests: number; tokenRequests: number }>;
   stop(): Promise<void>;
 }
 
-/** `npm run fakes` in a child process, on free ports, with the benchmark's latency. */
-async function startFakes(): Promise<Fakes> {
+/** `npm run fakes` in a child process, on free ports, with the benchmark's latency (and more settings). */
+export async function startFakes(env: Record<string, string> = {}): Promise<Fakes> {
   const child = fork(resolve(__dirname, '..', 'fakes', 'serve.js'), [], {
     env: {
       ...process.env,
       ENTRA_FAKE_PORT: String(await freePort()),
       BC_FAKE_PORT: String(await freePort()),
       BC_FAKE_LATENCY_MS: String(LATENCY_MS),
+      ...env,
     },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });

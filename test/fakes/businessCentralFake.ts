@@ -51,13 +51,15 @@ export class BusinessCentralFake {
   /** Inserted appointments by body id, in arrival order. */
   readonly inserted = new Map<string, unknown>();
   readonly insertOrder: string[] = [];
+  /** When each insert was accepted (ms since the epoch), in the order of `insertOrder`. */
+  readonly insertedAt: number[] = [];
   duplicateStatus: 400 | 409 = 400;
   unauthorizedAsXml = false;
   /** Reject the next N bearer requests with 401 (a revoked or expired token). */
   rejectBearer = 0;
   /** Faults answered before normal handling, in order. */
   readonly faults: InjectedFault[] = [];
-  /** Share of inserts that fail at random with 429/503/500/reset (0..1). */
+  /** Share of inserts (requests, and operations inside a batch) that fail at random with 429/503/500/reset (0..1). */
   faultRate = 0;
   /** Services published as SOAP pages. */
   readonly soapServices = new Set(['Appointment']);
@@ -172,6 +174,15 @@ export class BusinessCentralFake {
 
   async #handle(req: RecordedRequest): Promise<Reply> {
     // For a fake in another process (the benchmark): what it has seen so far.
+    if (req.path === '/_fake/inserted') {
+      const from = Number(req.query.get('from') ?? 0);
+      return jsonReply(200, { ids: this.insertOrder.slice(from), at: this.insertedAt.slice(from) });
+    }
+    if (req.path === '/_fake/bodies')
+      return jsonReply(
+        200,
+        this.insertOrder.slice(Number(req.query.get('from') ?? 0)).map((id) => this.inserted.get(id)),
+      );
     if (req.path === '/_fake/stats')
       return jsonReply(200, {
         inserted: this.insertOrder.length,
@@ -237,16 +248,25 @@ export class BusinessCentralFake {
     const queued = this.faults.shift();
     if (queued) return this.#fault(queued);
     if (!this.#authorized(req)) return this.#unauthorized();
-    if (req.method === 'POST' && this.faultRate > 0 && this.random() < this.faultRate) {
-      const pick = Math.floor(this.random() * 4);
-      return this.#fault(
-        pick === 3 ? 'reset' : { status: [429, 503, 500][pick]!, retryAfter: pick < 2 ? '0' : undefined },
-      );
-    }
+    const random = req.method === 'POST' ? this.#randomFault() : undefined;
+    if (random) return this.#fault(random);
     const soap = /\/WS\/[^/]+\/Page\/([^/]+)$/.exec(req.path);
     if (soap) return this.#soap(req, soap[1]!);
     if (req.path.endsWith('/$batch') && req.method === 'POST') return this.#batch(req);
     return this.#rest(req);
+  }
+
+  /** With `faultRate`: a 429, 503, 500 or reset at random, for a request or an operation inside a batch. */
+  #randomFault(): InjectedFault | undefined {
+    if (this.faultRate <= 0 || this.random() >= this.faultRate) return undefined;
+    const pick = Math.floor(this.random() * 4);
+    return pick === 3 ? 'reset' : { status: [429, 503, 500][pick]!, retryAfter: pick < 2 ? '0' : undefined };
+  }
+
+  #accept(id: string, body: unknown): void {
+    this.inserted.set(id, body);
+    this.insertOrder.push(id);
+    this.insertedAt.push(Date.now());
   }
 
   /** OData JSON $batch: each operation handled like a request of its own, each answer in the response. */
@@ -286,7 +306,7 @@ export class BusinessCentralFake {
         body: JSON.stringify(op.body ?? {}),
       };
       const id = (op.body as { id?: string } | undefined)?.id ?? '';
-      const fault = this.faultsFor.get(id) ?? this.innerFaults.shift();
+      const fault = this.faultsFor.get(id) ?? this.innerFaults.shift() ?? this.#randomFault();
       this.faultsFor.delete(id);
       const reply = fault ? this.#fault(fault) : this.#rest(inner);
       if (reply === 'reset')
@@ -331,8 +351,7 @@ export class BusinessCentralFake {
         `The record in table Dime DS Appointment already exists. Identification fields and values: Id='${body.id}'`,
       );
     }
-    this.inserted.set(body.id, body);
-    this.insertOrder.push(body.id);
+    this.#accept(body.id, body);
     const etag = `W/"${Buffer.from(`44;${this.insertOrder.length};`).toString('base64')}"`;
     return jsonReply(
       201,
@@ -372,8 +391,7 @@ export class BusinessCentralFake {
         'Microsoft.Dynamics.Nav.Types.Exceptions.NavCSideRecordExistsException',
         `The Dime DS Appointment already exists. Identification fields and values: Id='${id}'`,
       );
-    this.inserted.set(id, req.body);
-    this.insertOrder.push(id);
+    this.#accept(id, req.body);
     return {
       status: 200,
       headers: { 'content-type': 'text/xml; charset=utf-8' },

@@ -18,6 +18,12 @@ async function main(): Promise<void> {
   const { entra, bc } = fakes;
   bc.latencyMs = Number(process.env.BC_FAKE_LATENCY_MS ?? 0);
   bc.faultRate = Number(process.env.BC_FAKE_FAULT_RATE ?? 0);
+  // Business Central's per-principal limits: "concurrent,queued,requests per window,window ms" (5,95,6000,300000).
+  const limits = process.env.BC_FAKE_LIMITS?.split(',').map(Number);
+  if (limits?.length === 4 && limits.every(Number.isFinite)) {
+    const [maxConcurrent, maxQueued, requestsPerWindow, windowMs] = limits as [number, number, number, number];
+    bc.limits = { maxConcurrent, maxQueued, requestsPerWindow, windowMs };
+  }
   // Started by the benchmark with fork(): tell it where the fakes listen.
   if (process.send) process.send({ entra: entra.url, bc: bc.url });
   console.log(

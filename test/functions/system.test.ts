@@ -25,6 +25,9 @@ describe('GET /api/health', () => {
       ['queue', true],
       ['keyVault', true],
     ]);
+    // The instance that answered, by the id it holds budget slots under: the same on every call.
+    expect(body.instance).toMatch(/^[\da-f]{8}-[\da-f]{4}-[\da-f]{4}-[\da-f]{4}-[\da-f]{12}$/);
+    expect((await jsonOf(await app.fetch('/api/health?deep=true'))).instance).toBe(body.instance);
   });
 
   it('answers 503 degraded and names the failing dependency when Key Vault fails', async () => {

@@ -17,7 +17,9 @@ describe('loadConfig', () => {
       entraAuthorityHost: 'https://login.microsoftonline.com',
       backOfficeAllowLoopback: false,
       queues: { appointments: 'appointments', appointmentRetries: 'appointment-retries', recoveries: 'recoveries' },
-      sync: { batchMaxOperations: 100, batchLingerMs: 50 },
+      backOfficeTimeoutMs: 100_000,
+      // A token (30 s) and the request (100 s), twice after a 401.
+      sync: { batchMaxOperations: 100, batchLingerMs: 50, claimLeaseMs: 300_000, sendBoundMs: 260_000 },
       budget: { maxConcurrent: 5, requestsPerWindow: 6000, windowMs: 300_000 },
       retention: { deliveriesMs: 30 * 86_400_000 },
       credentialExpiryWarningMs: 30 * 86_400_000,
@@ -33,6 +35,18 @@ describe('loadConfig', () => {
       /AUTH_MODE: off is for local use only/,
     );
     expect(() => loadConfig({ ...valid, AUTH_MODE: 'none' })).toThrow(/AUTH_MODE: must be entra or off/);
+  });
+
+  it('keeps a claim on a revision longer than the longest send', () => {
+    expect(() => loadConfig({ ...valid, SYNC_CLAIM_LEASE_SECONDS: '120' })).toThrow(
+      'SYNC_CLAIM_LEASE_SECONDS: must be at least 270 with BACKOFFICE_TIMEOUT_SECONDS=100',
+    );
+    const short = loadConfig({ ...valid, BACKOFFICE_TIMEOUT_SECONDS: '4', SYNC_CLAIM_LEASE_SECONDS: '26' });
+    expect(short.sync).toMatchObject({ claimLeaseMs: 26_000, sendBoundMs: 16_000 });
+    expect(() => loadConfig({ ...valid, BACKOFFICE_TIMEOUT_SECONDS: '4', SYNC_CLAIM_LEASE_SECONDS: '25' })).toThrow(
+      'SYNC_CLAIM_LEASE_SECONDS: must be at least 26 with BACKOFFICE_TIMEOUT_SECONDS=4',
+    );
+    expect(short.backOfficeTimeoutMs).toBe(4000);
   });
 
   it('reads identity-based storage settings', () => {

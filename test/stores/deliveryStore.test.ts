@@ -4,10 +4,14 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { TableClient } from '@azure/data-tables';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import type { DeliveryStatus } from '../../src/model/delivery';
+import { silentLogger } from '../../src/platform/logging';
 import { createDeliveryStore, type DeliveryStore, type StoredDelivery } from '../../src/stores/deliveryStore';
 import { TableBatcher } from '../../src/stores/tableBatcher';
+import { createDeliveryLog } from '../../src/sync/deliveryLog';
+import { eventually } from '../support/eventually';
 
 let store: DeliveryStore;
+let table: () => Promise<TableClient>;
 const HOUR = 3_600_000;
 const T0 = Date.UTC(2026, 10, 29, 12);
 
@@ -20,7 +24,7 @@ beforeAll(async () => {
     },
   );
   await client.createTable();
-  const table = async () => client;
+  table = async () => client;
   store = createDeliveryStore(table, new TableBatcher(table));
 });
 
@@ -111,6 +115,81 @@ describe('the delivery log in Table Storage', () => {
   it('says a row exists already instead of adding a second one for its id', async () => {
     expect(await store.insert({ ...rows[0]!, status: 'retrying' }, T0)).toEqual({ created: false });
     expect(await all({ connectorId: c1 })).toEqual(newestFirst(3, 0));
+  });
+
+  it('keeps one row per id when three instances race to record it', async () => {
+    // Three instances: three stores with batchers of their own over one table, as the sync writes rows.
+    const logs = [0, 1, 2].map(() => createDeliveryLog(createDeliveryStore(table, new TableBatcher(table)), Date.now));
+    const connectorId = randomUUID();
+    const bases = Array.from({ length: 40 }, () => {
+      const {
+        createdAt: _c,
+        updatedAt: _u,
+        history: _h,
+        attempts: _a,
+        status: _s,
+        ...base
+      } = row({
+        connectorId,
+        sourceApp: 'RACE',
+      });
+      return base;
+    });
+    const statuses = ['retrying', 'delivered', 'stale'] as const;
+    await Promise.all(bases.flatMap((base) => logs.map((log, i) => log.record(base, statuses[i]!, silentLogger))));
+    const ids = await all({ connectorId }, 1000);
+    expect(ids).toHaveLength(40);
+    expect(new Set(ids).size).toBe(40);
+  });
+
+  it("keeps one row when another instance records it between this one's pointer and its row", async () => {
+    // Instance A's row write is held back until instance B has found A's pointer and written the row there.
+    let open!: () => void;
+    const gate = new Promise<void>((r) => {
+      open = r;
+    });
+    const held = (entity: { partitionKey?: string }) => String(entity.partitionKey).startsWith('c~');
+    const slowTable = async () => {
+      const client = await table();
+      return new Proxy(client, {
+        get(target, key, receiver) {
+          const value = Reflect.get(target, key, receiver);
+          if (key === 'createEntity')
+            return async (entity: { partitionKey?: string }, ...rest: unknown[]) => {
+              if (held(entity)) await gate;
+              return value.call(target, entity, ...rest);
+            };
+          if (key === 'submitTransaction')
+            return async (actions: Array<[string, { partitionKey?: string }]>, ...rest: unknown[]) => {
+              if (actions.some(([, e]) => held(e))) await gate;
+              return value.call(target, actions, ...rest);
+            };
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+    };
+    const a = createDeliveryLog(createDeliveryStore(slowTable, new TableBatcher(slowTable)), Date.now);
+    const b = createDeliveryLog(createDeliveryStore(table, new TableBatcher(table)), Date.now);
+    const connectorId = randomUUID();
+    const {
+      createdAt: _c,
+      updatedAt: _u,
+      history: _h,
+      attempts: _a,
+      status: _s,
+      ...base
+    } = row({
+      connectorId,
+      sourceApp: 'RACE',
+    });
+    const first = a.record(base, 'retrying', silentLogger);
+    await eventually(() => store.keysOf(base.id)); // A's pointer is there, its row is not
+    await b.record(base, 'delivered', silentLogger);
+    open();
+    await expect(first).resolves.toMatchObject({ id: base.id });
+    await b.record(base, 'failed', silentLogger);
+    expect(await all({ connectorId }, 1000)).toEqual([base.id]);
+    expect((await store.find(base.id))?.value.status).toBe('failed');
   });
 
   it('removes rows first recorded before the cutoff, with their pointers, and keeps the rest', async () => {

@@ -20,7 +20,7 @@ describe('applyGrant', () => {
     expect(r).toMatchObject({ granted: true, slots: 5, tokens: 6, until: T + 15_000 });
     if (!r.granted) throw new Error('denied');
     expect(r.state.holders).toEqual([{ id: 'a', slots: 5, until: T + 15_000 }]);
-    expect(r.state.buckets).toEqual([{ start: T - (T % 3000), count: 6 }]);
+    expect(r.state.buckets).toEqual([{ start: T - (T % 1500), count: 6 }]);
   });
 
   it('never hands out more than the limit across instances, and denies with a time to come back', () => {
@@ -55,13 +55,13 @@ describe('applyGrant', () => {
     expect(applyGrant(renewed.state, ask('b', 3, 1), limits, T + 3)).toMatchObject({ granted: true, slots: 3 });
   });
 
-  it('counts requests in a sliding window of buckets and denies until the oldest bucket leaves it', () => {
+  it('counts requests in buckets of a twentieth of the window, each counted for the window and two buckets', () => {
     const full = applyGrant(emptyBudget(), ask('a', 1, 600), limits, T);
     if (!full.granted) throw new Error('denied');
     const denied = applyGrant(full.state, ask('a', 1, 1), limits, T + 10_000);
-    const bucket = T - (T % 3000);
-    expect(denied).toMatchObject({ granted: false, retryAtMs: bucket + 3000 + 30_000 });
-    expect(applyGrant(full.state, ask('a', 1, 1), limits, bucket + 3000 + 30_000)).toMatchObject({
+    const bucket = T - (T % 1500);
+    expect(denied).toMatchObject({ granted: false, retryAtMs: bucket + 2 * 1500 + 30_000 });
+    expect(applyGrant(full.state, ask('a', 1, 1), limits, bucket + 2 * 1500 + 30_000)).toMatchObject({
       granted: true,
       tokens: 1,
     });

@@ -128,4 +128,21 @@ describe('claim and release against the store', () => {
     now += 60_000;
     expect((await ordering.claim('c', 'a', 5, { allowEqual: false })).kind).toBe('claimed');
   });
+
+  it('renews a lease it still holds, and learns when a newer revision took over after it ran out', async () => {
+    const store = memoryStore();
+    let now = NOW;
+    const ordering = createOrdering(store as unknown as SyncStateStore, 60_000, () => now);
+    const old = await ordering.claim('c', 'a', 4, { allowEqual: false });
+    if (old.kind !== 'claimed') throw new Error(old.kind);
+    expect(old.until).toBe(NOW + 60_000);
+    now += 50_000;
+    expect(await old.renew()).toBe(true);
+    expect(old.until).toBe(NOW + 110_000);
+    expect(store.state()?.row).toEqual(row(null, 4, NOW + 110_000));
+    now += 60_000; // the lease ran out: the instance was stuck
+    expect((await ordering.claim('c', 'a', 5, { allowEqual: false })).kind).toBe('claimed');
+    expect(await old.renew()).toBe(false);
+    expect(store.state()?.row).toEqual(row(null, 5, now + 60_000));
+  });
 });

@@ -1,0 +1,110 @@
+// One principal's budget shared by instances through its row in real Table Storage (Azurite): never more than
+// the limit in flight across instances, requests counted per window, reserved requests sent only within their
+// bucket, a dead instance's slots back after its lease, and few storage round trips per request.
+import { randomBytes } from 'node:crypto';
+import { TableClient } from '@azure/data-tables';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { silentLogger } from '../../src/platform/logging';
+import { type BudgetStore, createBudgetStore } from '../../src/stores/budgetStore';
+import { type BudgetSettings, createPrincipalBudgets, type Permit } from '../../src/sync/principalBudget';
+
+let store: BudgetStore;
+
+beforeAll(async () => {
+  const client = TableClient.fromConnectionString(
+    inject('azuriteConnectionString'),
+    `budget${randomBytes(6).toString('hex')}`,
+    { allowInsecureConnection: true },
+  );
+  await client.createTable();
+  store = createBudgetStore(async () => client);
+});
+
+/** A clock the test moves; starts on a bucket boundary so bucket arithmetic is plain. */
+function clock(start = 1_800_000_000_000) {
+  let t = start;
+  return { now: () => t, advance: (ms: number) => (t += ms) };
+}
+
+const principal = () => `app:tenant:${randomBytes(4).toString('hex')}`;
+
+function instance(id: string, settings: BudgetSettings, now: () => number) {
+  return createPrincipalBudgets({ store, settings, instanceId: id, log: silentLogger, now });
+}
+
+async function permit(budgets: ReturnType<typeof instance>, p: string): Promise<Permit> {
+  const take = await budgets.take(p);
+  if (!take.granted) throw new Error(`denied until ${take.retryAtMs}`);
+  return take.permit;
+}
+
+describe('principal budget', () => {
+  it('never has more than maxConcurrent requests in flight across instances', async () => {
+    const c = clock();
+    const settings = { maxConcurrent: 5, requestsPerWindow: 6000, windowMs: 300_000, localWaitMs: 0 };
+    const [a, b] = [instance('a', settings, c.now), instance('b', settings, c.now)];
+    const p = principal();
+    const results = await Promise.all(Array.from({ length: 12 }, (_, i) => (i % 2 ? a : b).take(p)));
+    expect(results.filter((r) => r.granted)).toHaveLength(5);
+    const denied = results.filter((r) => !r.granted);
+    expect(denied).toHaveLength(7);
+    for (const r of denied) if (!r.granted) expect(r.retryAtMs).toBeGreaterThan(c.now());
+  });
+
+  it('counts requests per window and denies until the window has room', async () => {
+    const c = clock();
+    // 10 per 20 s: buckets of 1 s, one request reserved per round trip.
+    const settings = { maxConcurrent: 5, requestsPerWindow: 10, windowMs: 20_000 };
+    const a = instance('a', settings, c.now);
+    const p = principal();
+    for (let i = 0; i < 10; i++) (await permit(a, p)).release();
+    const denied = await a.take(p);
+    // The bucket the requests were counted in leaves the count a window and two buckets after it started.
+    expect(denied).toEqual({ granted: false, retryAtMs: c.now() + 20_000 + 2 * 1000 });
+    c.advance(22_000);
+    expect((await a.take(p)).granted).toBe(true);
+  });
+
+  it('sends reserved requests only within their bucket, and gives the rest back', async () => {
+    const c = clock();
+    // 1,000 per 20 s: ten requests reserved per round trip, buckets of 1 s.
+    const settings = { maxConcurrent: 5, requestsPerWindow: 1000, windowMs: 20_000 };
+    const a = instance('a', settings, c.now);
+    const p = principal();
+    (await permit(a, p)).release();
+    expect((await store.read(p)).state.buckets).toEqual([{ start: c.now(), count: 10 }]);
+    const first = c.now();
+    c.advance(1000);
+    const second = await permit(a, p);
+    // The nine unsent requests went back to their bucket; ten were counted in the new one.
+    expect((await store.read(p)).state.buckets).toEqual([
+      { start: first, count: 1 },
+      { start: c.now(), count: 10 },
+    ]);
+    second.release();
+  });
+
+  it("gives a dead instance's slots to the others when its lease runs out", async () => {
+    const c = clock();
+    const settings = { maxConcurrent: 5, requestsPerWindow: 6000, windowMs: 300_000, leaseMs: 15_000, localWaitMs: 0 };
+    const dead = instance('dead', settings, c.now);
+    const p = principal();
+    for (let i = 0; i < 5; i++) await permit(dead, p); // never released: the process is gone
+    const survivor = instance('survivor', settings, c.now);
+    expect((await survivor.take(p)).granted).toBe(false);
+    c.advance(15_000);
+    const again = await Promise.all(Array.from({ length: 5 }, () => survivor.take(p)));
+    expect(again.every((r) => r.granted)).toBe(true);
+  });
+
+  it('takes many requests per storage round trip', async () => {
+    const c = clock();
+    const settings = { maxConcurrent: 5, requestsPerWindow: 6000, windowMs: 300_000 };
+    const a = instance('a', settings, c.now);
+    const p = principal();
+    for (let i = 0; i < 200; i++) (await permit(a, p)).release();
+    // 50 requests per reservation: 4 round trips for 200 requests (a give-back when idle may add one).
+    expect(a.stats.permits).toBe(200);
+    expect(a.stats.roundTrips).toBeLessThanOrEqual(5);
+  });
+});
