@@ -22,6 +22,7 @@ import { createKeyVaultSecretStore } from './secrets/keyVaultSecretStore';
 import { createActionUriStore } from './stores/actionUriStore';
 import { createAuditStore } from './stores/auditStore';
 import { createBudgetStore } from './stores/budgetStore';
+import { createRecoveryStore } from './stores/recoveryStore';
 import { createConnectorStore } from './stores/connectorStore';
 import { createDeliveryStore } from './stores/deliveryStore';
 import { createLatestRevisionStore } from './stores/latestRevisionStore';
@@ -97,6 +98,7 @@ export function createServices(config: AppConfig) {
     deliveries,
     latest,
     syncState: createSyncStateStore(table(tableNames.syncState), batcher(tableNames.syncState)),
+    recoveries: createRecoveryStore(table(tableNames.recoveries), batcher(tableNames.recoveries)),
     queues,
     audit,
     backOffice,

@@ -5,6 +5,7 @@ import * as appointments from './appointments';
 import * as audit from './audit';
 import * as connectors from './connectors';
 import * as deliveries from './deliveries';
+import * as recoveries from './recoveries';
 import type { FunctionModule } from './route';
 import * as system from './system';
 import * as triggers from './triggers';
@@ -16,6 +17,7 @@ export const catalog: Record<string, FunctionModule> = {
   actionUris,
   appointments,
   deliveries,
+  recoveries,
   audit,
   triggers,
 };

@@ -20,6 +20,9 @@ export const httpFunctions = [
   { name: 'listDeliveries', route: 'deliveries', methods: ['GET', 'HEAD'], module: 'deliveries' },
   { name: 'getDelivery', route: 'deliveries/{id}', methods: ['GET', 'HEAD'], module: 'deliveries' },
   { name: 'replayDelivery', route: 'deliveries/{id}/replay', methods: ['POST'], module: 'deliveries' },
+  { name: 'recoverConnector', route: 'connectors/{id}/recover', methods: ['POST'], module: 'recoveries' },
+  { name: 'resyncConnector', route: 'connectors/{id}/resync', methods: ['POST'], module: 'recoveries' },
+  { name: 'getRecovery', route: 'recoveries/{id}', methods: ['GET', 'HEAD'], module: 'recoveries' },
   { name: 'listAudit', route: 'audit', methods: ['GET', 'HEAD'], module: 'audit' },
   { name: 'openapi', route: 'openapi.json', methods: ['GET', 'HEAD'], module: 'meta' },
   { name: 'fallback', route: '{*path}', methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'], module: 'meta' },
@@ -28,6 +31,7 @@ export const httpFunctions = [
 export const queueFunctions = [
   { name: 'appointmentChanged', queueName: '%APPOINTMENTS_QUEUE%', module: 'triggers' },
   { name: 'deliveryRetried', queueName: '%APPOINTMENT_RETRIES_QUEUE%', module: 'triggers' },
+  { name: 'recoveryPage', queueName: '%RECOVERIES_QUEUE%', module: 'triggers' },
 ] as const;
 
 export const timerFunctions = [
@@ -43,6 +47,7 @@ export const modules = {
   actionUris: () => import('./actionUris.js'),
   appointments: () => import('./appointments.js'),
   deliveries: () => import('./deliveries.js'),
+  recoveries: () => import('./recoveries.js'),
   audit: () => import('./audit.js'),
   triggers: () => import('./triggers.js'),
   meta: () => import('./meta.js'),

@@ -45,6 +45,14 @@ export const queueTriggers = [
       await getServices().sync.handleWorkItem(messageOf(value, context, traceId), log);
     },
   }),
+  defineQueueTrigger({
+    name: 'recoveryPage',
+    queueSetting: 'RECOVERIES_QUEUE',
+    async handler(value, context) {
+      const { log, traceId } = triggerLog(context);
+      await getServices().sync.handleRecoveryPage(messageOf(value, context, traceId), log);
+    },
+  }),
 ];
 
 export const timers = [

@@ -68,5 +68,4 @@ export const syncCodes = {
   'sync.poisoned': 'processing crashed until the host moved the message to the poison queue',
   'sync.connector-deleted': 'the connector was deleted before a retry',
   'sync.replay-queued': 'a replay was asked for and is queued',
-  'sync.recovery-queued': 'a recover or resync queued this change again',
 } as const;

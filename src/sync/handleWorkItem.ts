@@ -1,6 +1,6 @@
 // Use case: one delivery from the retry queue (a retry, a replay, a recovery, a deferred change).
 //   read it -> look the connector up again (it may be gone, disabled or changed) -> skip it or send it
-import { type WorkItem, workItemSchema } from '../model/workItem';
+import { workItemSchema } from '../model/workItem';
 import type { Logger } from '../platform/logging';
 import { rowBase } from './deliveryLog';
 import { readOrRecord, type SyncDeps } from './deps';
@@ -11,7 +11,12 @@ export async function handleWorkItem(deps: SyncDeps, message: QueueMessage, log:
   if (!item) return;
   const itemLog = log.child({ messageId: item.change.messageId });
   const connector = await deps.connectorById(item.connectorId);
-  if (!connector) return recordConnectorGone(deps, item, message.traceId, itemLog);
+  if (!connector)
+    return deps.settle.connectorGone(
+      item,
+      rowBase(null, item.change, { traceId: message.traceId, connectorId: item.connectorId }),
+      itemLog,
+    );
   await deliverOrSkip(deps, {
     connector,
     change: item.change,
@@ -21,12 +26,5 @@ export async function handleWorkItem(deps: SyncDeps, message: QueueMessage, log:
     recoveryId: item.recoveryId,
     base: rowBase(connector, item.change, { traceId: message.traceId }),
     log: itemLog,
-  });
-}
-
-async function recordConnectorGone(deps: SyncDeps, item: WorkItem, traceId: string | null, log: Logger) {
-  await deps.deliveries.record(rowBase(null, item.change, { traceId, connectorId: item.connectorId }), 'failed', log, {
-    code: 'sync.connector-deleted',
-    message: 'the connector was deleted before this delivery',
   });
 }

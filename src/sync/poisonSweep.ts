@@ -3,6 +3,7 @@
 // can be read is not failed at once: each of its connectors gets it again from the retry queue, on the retry
 // schedule, until the retry horizon. What cannot be read is recorded as failed and removed.
 import { appointmentChangeSchema } from '../model/appointmentChange';
+import { recoveryPageSchema } from '../model/recovery';
 import { workItemSchema } from '../model/workItem';
 import type { Logger } from '../platform/logging';
 import { poisonQueueName } from '../platform/resourceNames';
@@ -14,14 +15,16 @@ import type { PendingDelivery } from './pending';
 import { connectorsFor } from './routing';
 
 const MAX_PER_SWEEP = 320;
+/** A recovery page the host gave up on goes back this many times (a minute later each) before it is dropped. */
+const MAX_PAGE_REQUEUES = 10;
 
 export async function sweepPoison(
   deps: SyncDeps,
-  queues: Record<'changes' | 'retries', string>,
+  queues: Record<'changes' | 'retries' | 'recoveries', string>,
   log: Logger,
 ): Promise<number> {
   let handled = 0;
-  for (const source of ['changes', 'retries'] as const) {
+  for (const source of ['changes', 'retries', 'recoveries'] as const) {
     while (handled < MAX_PER_SWEEP) {
       const batch = await deps.queues.receivePoisoned(source, 32);
       if (batch.length === 0) break;
@@ -37,7 +40,7 @@ export async function sweepPoison(
 
 async function handlePoisoned(
   deps: SyncDeps,
-  source: 'changes' | 'retries',
+  source: 'changes' | 'retries' | 'recoveries',
   poisonQueue: string,
   message: PoisonedMessage,
   log: Logger,
@@ -56,6 +59,7 @@ async function handlePoisoned(
     value = message.text;
   }
   const reason = `processing failed until the host moved it to ${poisonQueue} after maxDequeueCount attempts (a crash, not a back-office answer)`;
+  if (source === 'recoveries') return requeuePage(deps, value, reason, log);
   if (source === 'changes') {
     const change = appointmentChangeSchema.safeParse(value);
     if (!change.success) return deps.deliveries.recordUnreadable(message.text, reason, log, 'sync.poisoned');
@@ -93,4 +97,14 @@ async function handlePoisoned(
 /** The crash counts as an attempt: queued again on the retry schedule, or failed past the horizon. */
 function again(deps: SyncDeps, p: PendingDelivery, reason: string): Promise<void> {
   return deps.settle.outcome(p, { kind: 'transient', code: 'sync.poisoned', message: reason, durationMs: 0 });
+}
+
+/** A page of a recovery that crashed (storage out, say) is read again a minute later, a few times. */
+async function requeuePage(deps: SyncDeps, value: unknown, reason: string, log: Logger): Promise<void> {
+  const page = recoveryPageSchema.safeParse(value);
+  if (!page.success) return log.error('recovery.page-unreadable', { reason });
+  if (page.data.requeued >= MAX_PAGE_REQUEUES)
+    return log.error('recovery.page-abandoned', { recoveryId: page.data.recoveryId, page: page.data.page, reason });
+  log.warn('recovery.page-requeued', { recoveryId: page.data.recoveryId, page: page.data.page, reason });
+  await deps.queues.sendRecoveryPage({ ...page.data, requeued: page.data.requeued + 1 }, 60);
 }

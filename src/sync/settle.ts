@@ -4,7 +4,8 @@ import type { AttemptRecord, DeliveryStatus } from '../model/delivery';
 import { isDelivered, type Outcome } from '../model/outcome';
 import { mayResendDelivered, type WorkItemMessage } from '../model/workItem';
 import type { SyncQueues } from '../queues/syncQueues';
-import { attemptOf, type DeliveryLog, detailsOf, type RowDetails, rowIdFor } from './deliveryLog';
+import type { Logger } from '../platform/logging';
+import { attemptOf, type DeliveryLog, detailsOf, type RowBase, type RowDetails, rowIdFor } from './deliveryLog';
 import type { PendingDelivery } from './pending';
 import { nextRetryDelay, type RetryPolicy } from './retryPolicy';
 
@@ -17,7 +18,7 @@ export interface SettleDeps {
   policy: RetryPolicy;
   now(): number;
   /** Told every final status of a delivery that belongs to a recovery. */
-  onSettled?(recoveryId: string, status: DeliveryStatus): Promise<void>;
+  onSettled?(recoveryId: string, deliveryId: string, status: DeliveryStatus): Promise<void>;
 }
 
 /** The retry queue's message that sends this change to this connector again. */
@@ -32,8 +33,8 @@ export const workItemOf = (p: PendingDelivery, attempt: number): WorkItemMessage
 });
 
 export function createSettler(deps: SettleDeps) {
-  const settled = async (p: PendingDelivery, status: DeliveryStatus) => {
-    if (p.recoveryId && status !== 'retrying') await deps.onSettled?.(p.recoveryId, status);
+  const settled = async (p: Pick<PendingDelivery, 'recoveryId' | 'base'>, status: DeliveryStatus) => {
+    if (p.recoveryId && status !== 'retrying') await deps.onSettled?.(p.recoveryId, p.base.id, status);
   };
 
   /**
@@ -134,6 +135,15 @@ export function createSettler(deps: SettleDeps) {
           : { code: 'sync.action-not-sent', message: `the connector does not send action ${p.change.databaseAction}` },
       );
       return settled(p, status);
+    },
+
+    /** The connector of a queued delivery was deleted before it was sent. */
+    async connectorGone(item: WorkItemMessage, base: RowBase, log: Logger): Promise<void> {
+      await deps.deliveries.record(base, 'failed', log, {
+        code: 'sync.connector-deleted',
+        message: 'the connector was deleted before this delivery',
+      });
+      return settled({ recoveryId: item.recoveryId, base }, 'failed');
     },
   };
 }

@@ -4,7 +4,7 @@ import type { BackOfficeClient } from '../backOffice/backOfficeClient';
 import type { AppointmentChange } from '../model/appointmentChange';
 import type { CallContext } from '../model/audit';
 import type { StoredConnector } from '../model/connector';
-import type { DeliveryStatus } from '../model/delivery';
+import type { RecoverRequest, ResyncRequest } from '../model/recovery';
 import type { AppConfig } from '../platform/config';
 import { NotFoundError } from '../platform/errors';
 import type { Logger } from '../platform/logging';
@@ -12,6 +12,7 @@ import type { SyncQueues } from '../queues/syncQueues';
 import type { SecretStore } from '../secrets/secretStore';
 import type { DeliveryFilter } from '../stores/deliveryStore';
 import type { LatestRevisionStore } from '../stores/latestRevisionStore';
+import type { RecoveryStore } from '../stores/recoveryStore';
 import type { SyncStateStore } from '../stores/syncStateStore';
 import type { DeliveryLog } from './deliveryLog';
 import type { SyncDeps } from './deps';
@@ -21,6 +22,7 @@ import { Lanes } from './lanes';
 import type { PendingDelivery } from './pending';
 import { sweepPoison } from './poisonSweep';
 import type { PrincipalBudgets } from './principalBudget';
+import { getRecovery, handleRecoveryPage, type RecoveryDeps, startRecovery } from './recovery';
 import { replayDelivery } from './replay';
 import { createSender } from './sendToConnector';
 import { createSettler } from './settle';
@@ -38,7 +40,7 @@ export interface SyncWiring {
   secrets: SecretStore;
   budgets: PrincipalBudgets;
   config: Pick<AppConfig, 'sync' | 'queues' | 'managedIdentityClientId'>;
-  onSettled?(recoveryId: string, status: DeliveryStatus): Promise<void>;
+  recoveries: RecoveryStore;
   now?: () => number;
 }
 
@@ -50,7 +52,8 @@ export function createSyncUseCases(wiring: SyncWiring) {
     queues: wiring.queues,
     policy,
     now,
-    onSettled: wiring.onSettled,
+    // A delivery that belongs to a recovery counts towards its progress.
+    onSettled: (recoveryId, deliveryId, status) => wiring.recoveries.markSettled(recoveryId, deliveryId, status),
   });
   const sender = createSender({
     backOffice: wiring.backOffice,
@@ -79,6 +82,8 @@ export function createSyncUseCases(wiring: SyncWiring) {
     now,
   };
 
+  const recovery: RecoveryDeps = { ...deps, recoveries: wiring.recoveries };
+
   return {
     deps,
     handleChange: (message: QueueMessage, log: Logger) => handleChange(deps, message, log),
@@ -86,10 +91,20 @@ export function createSyncUseCases(wiring: SyncWiring) {
     sweepPoison: (log: Logger) =>
       sweepPoison(
         deps,
-        { changes: wiring.config.queues.appointments, retries: wiring.config.queues.appointmentRetries },
+        {
+          changes: wiring.config.queues.appointments,
+          retries: wiring.config.queues.appointmentRetries,
+          recoveries: wiring.config.queues.recoveries,
+        },
         log,
       ),
     replay: (id: string, call: CallContext, log: Logger) => replayDelivery(deps, id, call, log),
+    recover: (connectorId: string, request: RecoverRequest, call: CallContext, log: Logger) =>
+      startRecovery(recovery, 'recover', connectorId, request, call, log),
+    resync: (connectorId: string, request: ResyncRequest, call: CallContext, log: Logger) =>
+      startRecovery(recovery, 'resync', connectorId, request, call, log),
+    handleRecoveryPage: (message: QueueMessage, log: Logger) => handleRecoveryPage(recovery, message, log),
+    getRecovery: (id: string) => getRecovery(recovery, id),
 
     /** Queues changes as producers do; each carries the caller's trace unless it brought its own. */
     async enqueue(changes: AppointmentChange[], traceparent: string | undefined): Promise<string[]> {

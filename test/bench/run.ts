@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { benchColdStart } from './coldStart';
 import { benchConnectors } from './connectors';
+import { benchRecover } from './recover';
 import { benchScaleOut } from './scaleOut';
 import { benchSync } from './sync';
 import { benchUriTemplates } from './uriTemplates';
@@ -16,6 +17,7 @@ const sections: Record<string, () => unknown> = {
   connectors: () => benchConnectors(root),
   sync: () => benchSync(root),
   'scale-out': () => benchScaleOut(root),
+  recover: () => benchRecover(root),
 };
 
 async function main(): Promise<void> {

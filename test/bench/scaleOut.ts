@@ -6,7 +6,7 @@
 // then one change at a time on an idle queue. Storage requests are counted by a proxy in front of Azurite.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer, request, type Server } from 'node:http';
+import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { startAzurite } from '../../src/local/azurite';
@@ -44,24 +44,47 @@ const scenarios: Scenario[] = [
   },
 ];
 
-/** Counts the HTTP requests that reach Azurite's table and queue endpoints. */
-async function countingProxy(targetPort: number): Promise<{ port: number; count: () => number; server: Server }> {
+/**
+ * Counts the HTTP requests that reach an Azurite endpoint, and by table: a transaction ($batch) counts for the
+ * table its operations name. Reads are GETs (a point read or a query page).
+ */
+export async function countingProxy(targetPort: number) {
   let count = 0;
+  const byTable = new Map<string, { reads: number; writes: number }>();
   const server = createServer((req, res) => {
     count++;
-    const upstream = request(
-      { host: '127.0.0.1', port: targetPort, method: req.method, path: req.url, headers: req.headers },
-      (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        up.pipe(res);
-      },
-    );
-    upstream.on('error', () => res.destroy());
-    req.pipe(upstream);
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const table =
+        /\/devstoreaccount1\/([a-z0-9]+)(?=[(?\s]|$)/i.exec(
+          req.url?.includes('$batch') ? body.toString('latin1') : (req.url ?? ''),
+        )?.[1] ?? '';
+      const t = byTable.get(table) ?? { reads: 0, writes: 0 };
+      if (req.method === 'GET') t.reads++;
+      else t.writes++;
+      byTable.set(table, t);
+      const upstream = request(
+        { host: '127.0.0.1', port: targetPort, method: req.method, path: req.url, headers: req.headers },
+        (up) => {
+          res.writeHead(up.statusCode ?? 502, up.headers);
+          up.pipe(res);
+        },
+      );
+      upstream.on('error', () => res.destroy());
+      upstream.end(body);
+    });
   });
   server.keepAliveTimeout = 60_000;
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  return { port: (server.address() as AddressInfo).port, count: () => count, server };
+  return {
+    port: (server.address() as AddressInfo).port,
+    count: () => count,
+    /** Requests per table so far (for a table endpoint). */
+    table: (name: string) => ({ ...(byTable.get(name) ?? { reads: 0, writes: 0 }) }),
+    server,
+  };
 }
 
 /** One host instance: the built stand-in, as `LOCAL_HOST_INSTANCES=N npm start` runs each. */

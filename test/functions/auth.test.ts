@@ -109,6 +109,14 @@ describe('roles', () => {
     ['Deliveries.Read', 'GET', '/api/deliveries'],
     ['Deliveries.Read', 'GET', '/api/health?deep=true'],
     ['Deliveries.Replay', 'POST', '/api/deliveries/6f1c2b9e-3a0d-4c51-9d57-0b8f2a4e7c11/replay'],
+    [
+      'Deliveries.Replay',
+      'POST',
+      '/api/connectors/6f1c2b9e-3a0d-4c51-9d57-0b8f2a4e7c11/recover',
+      { since: '2026-11-01T00:00:00Z' },
+    ],
+    ['Deliveries.Replay', 'POST', '/api/connectors/6f1c2b9e-3a0d-4c51-9d57-0b8f2a4e7c11/resync', {}],
+    ['Deliveries.Read', 'GET', '/api/recoveries/6f1c2b9e-3a0d-4c51-9d57-0b8f2a4e7c11'],
     ['Audit.Read', 'GET', '/api/audit'],
   ];
 
@@ -120,7 +128,8 @@ describe('roles', () => {
       expect(refused.status).toBe(403);
       expect((await jsonOf(refused)).detail).toContain(`needs the ${role} role`);
       const served = await app.fetch(path, { method, json, headers: as([role]) });
-      expect(served.status, await served.clone().text()).toBe(path.includes('/replay') ? 404 : 200);
+      // Served: past the role check, an id that does not exist is a 404.
+      expect(served.status, await served.clone().text()).toBe(/6f1c2b9e/.test(path) ? 404 : 200);
     },
   );
 
