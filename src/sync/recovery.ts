@@ -20,8 +20,8 @@ import {
   type Recovery,
   type RecoveryHeader,
   type RecoveryKind,
-  recoveryPageSchema,
   type ResyncRequest,
+  recoveryPageSchema,
 } from '../model/recovery';
 import { NotFoundError } from '../platform/errors';
 import type { Logger } from '../platform/logging';

@@ -3,8 +3,8 @@
 import type { AttemptRecord, DeliveryStatus } from '../model/delivery';
 import { isDelivered, type Outcome } from '../model/outcome';
 import { mayResendDelivered, type WorkItemMessage } from '../model/workItem';
-import type { SyncQueues } from '../queues/syncQueues';
 import type { Logger } from '../platform/logging';
+import type { SyncQueues } from '../queues/syncQueues';
 import { attemptOf, type DeliveryLog, detailsOf, type RowBase, type RowDetails, rowIdFor } from './deliveryLog';
 import type { PendingDelivery } from './pending';
 import { nextRetryDelay, type RetryPolicy } from './retryPolicy';
