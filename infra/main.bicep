@@ -2,51 +2,137 @@
 // No registry modules: everything builds offline.
 targetScope = 'resourceGroup'
 
-@minLength(1)
+@minLength(2)
 @maxLength(20)
-@description('Name of the environment (azd sets it); part of every resource name.')
+@description('Name of the environment (azd sets it): letters, digits and hyphens, starting with a letter; part of every resource name.')
 param environmentName string
 
-@description('Azure region; defaults to the resource group\'s.')
+@description('Azure region; defaults to the resource group\'s. It must offer Flex Consumption (see flexRegions.json).')
 param location string = resourceGroup().location
+
+@description('Deploy to a region missing from flexRegions.json (Azure adds regions faster than the list).')
+param skipRegionCheck bool = false
 
 @allowed(['20', '22'])
 @description('Node.js major version of the Functions runtime.')
 param nodeVersion string = '22'
 
-@description('E-mail that receives the alerts; empty for none.')
-param alertEmail string = ''
+@minLength(3)
+@description('E-mail that receives the alerts (required: an alert without a receiver reaches nobody).')
+param alertEmail string
+
+@minLength(1)
+@description('The audience of the API\'s tokens: the client id (or application ID URI) of its Entra app registration.')
+param authAudience string
 
 @minValue(40)
 @maxValue(1000)
+@description('Most instances Flex Consumption may scale out to. Back offices are protected by the per-principal budget, not by this.')
 param maximumInstanceCount int = 100
 
 @allowed([512, 2048, 4096])
 param instanceMemoryMB int = 2048
 
+@maxLength(4)
+@description('Appended to the Key Vault name: a new vault after `azd down`, whose soft-deleted vault keeps the old name for 90 days.')
+param keyVaultNameSuffix string = ''
+
+@description('Recover the soft-deleted vault of the same name instead of creating one (after `azd down`).')
+param keyVaultRecover bool = false
+
+@description('CanNotDelete locks on the storage account and the vault (remove them before `azd down`).')
+param lockResources bool = true
+
+@allowed(['auto', 'ZRS', 'LRS'])
+@description('Storage redundancy: auto is zone-redundant where the region has availability zones.')
+param storageRedundancy string = 'auto'
+
+@description('Storage and Key Vault behind private endpoints in a virtual network, with public access off.')
+param vnetEnabled bool = false
+
+var flexRegions = loadJsonContent('flexRegions.json')
+var zoneRegions = loadJsonContent('zoneRegions.json')
+var allowedChars = 'abcdefghijklmnopqrstuvwxyz0123456789-'
+var envChars = map(range(0, length(environmentName)), i => substring(toLower(environmentName), i, 1))
+var envNameValid = empty(filter(envChars, c => !contains(allowedChars, c))) && contains('abcdefghijklmnopqrstuvwxyz', envChars[0]) && !endsWith(environmentName, '-') && !contains(environmentName, '--')
+// Checked before anything is created: every name below depends on these.
+var prefix = envNameValid
+  ? toLower(environmentName)
+  : fail('environmentName "${environmentName}" cannot name Azure resources: use 2-20 letters, digits and single hyphens, starting with a letter and not ending with a hyphen.')
+var region = skipRegionCheck || contains(flexRegions, toLower(location))
+  ? location
+  : fail('Flex Consumption is not offered in ${location} (infra/flexRegions.json). Pick one of ${join(flexRegions, ', ')}; if `az functionapp list-flexconsumption-locations` lists it now, add it to the file or set skipRegionCheck.')
+
 var token = toLower(uniqueString(subscription().id, resourceGroup().id, environmentName))
-var prefix = toLower(environmentName)
 var tags = { 'azd-env-name': environmentName, application: 'backoffice-connector-service' }
 var deploymentContainerName = 'app-package-${take(token, 8)}'
+var storageSku = storageRedundancy == 'LRS' || (storageRedundancy == 'auto' && !contains(zoneRegions, toLower(location)))
+  ? 'Standard_LRS'
+  : 'Standard_ZRS'
 
 module identity 'modules/identity.bicep' = {
   name: 'identity'
-  params: { name: 'id-${prefix}-${take(token, 6)}', location: location, tags: tags }
+  params: { name: 'id-${prefix}-${take(token, 6)}', location: region, tags: tags }
+}
+
+module network 'modules/network.bicep' = if (vnetEnabled) {
+  name: 'network'
+  params: { namePrefix: '${prefix}-${take(token, 6)}', location: region, tags: tags }
 }
 
 module storage 'modules/storage.bicep' = {
   name: 'storage'
-  params: { name: 'st${take(token, 20)}', location: location, tags: tags, deploymentContainerName: deploymentContainerName }
+  params: {
+    name: 'st${take(token, 20)}'
+    location: region
+    tags: tags
+    sku: storageSku
+    deploymentContainerName: deploymentContainerName
+    publicAccess: !vnetEnabled
+  }
 }
 
 module keyVault 'modules/keyVault.bicep' = {
   name: 'keyVault'
-  params: { name: 'kv-${take(token, 20)}', location: location, tags: tags }
+  params: {
+    name: 'kv-${take(token, 13)}${toLower(keyVaultNameSuffix)}'
+    location: region
+    tags: tags
+    recover: keyVaultRecover
+    publicAccess: !vnetEnabled
+  }
 }
 
 module monitoring 'modules/monitoring.bicep' = {
   name: 'monitoring'
-  params: { namePrefix: '${prefix}-${take(token, 6)}', location: location, tags: tags, alertEmail: alertEmail }
+  params: { namePrefix: '${prefix}-${take(token, 6)}', location: region, tags: tags, alertEmail: alertEmail }
+}
+
+module diagnostics 'modules/diagnostics.bicep' = {
+  name: 'diagnostics'
+  params: {
+    storageName: storage.outputs.name
+    keyVaultName: keyVault.outputs.name
+    workspaceId: monitoring.outputs.workspaceId
+  }
+}
+
+module privateEndpoints 'modules/privateEndpoints.bicep' = if (vnetEnabled) {
+  name: 'privateEndpoints'
+  params: {
+    namePrefix: '${prefix}-${take(token, 6)}'
+    location: region
+    tags: tags
+    subnetId: network!.outputs.privateEndpointSubnetId
+    vnetId: network!.outputs.vnetId
+    storageId: storage.outputs.id
+    keyVaultId: keyVault.outputs.id
+  }
+}
+
+module locks 'modules/locks.bicep' = if (lockResources) {
+  name: 'locks'
+  params: { storageName: storage.outputs.name, keyVaultName: keyVault.outputs.name }
 }
 
 module roles 'modules/roles.bicep' = {
@@ -63,7 +149,7 @@ module functionApp 'modules/functionApp.bicep' = {
   name: 'functionApp'
   params: {
     name: 'func-${prefix}-${take(token, 6)}'
-    location: location
+    location: region
     tags: tags
     identityId: identity.outputs.id
     identityClientId: identity.outputs.clientId
@@ -73,16 +159,22 @@ module functionApp 'modules/functionApp.bicep' = {
     deploymentContainerName: deploymentContainerName
     keyVaultUri: keyVault.outputs.uri
     appInsightsConnectionString: monitoring.outputs.connectionString
-    appointmentsQueue: storage.outputs.appointmentsQueue
-    appointmentRetriesQueue: storage.outputs.appointmentRetriesQueue
+    queues: storage.outputs.queues
+    authTenantId: tenant().tenantId
+    authAudience: authAudience
     nodeVersion: nodeVersion
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
+    subnetId: vnetEnabled ? network!.outputs.appSubnetId : ''
   }
-  dependsOn: [roles]
+  dependsOn: [roles, privateEndpoints]
 }
 
+output AZURE_LOCATION string = region
+output AZURE_TENANT_ID string = tenant().tenantId
+output AZURE_RESOURCE_GROUP string = resourceGroup().name
 output AZURE_FUNCTION_APP_NAME string = functionApp.outputs.name
 output SERVICE_API_URI string = 'https://${functionApp.outputs.defaultHostName}/api'
 output KEY_VAULT_URI string = keyVault.outputs.uri
+output KEY_VAULT_NAME string = keyVault.outputs.name
 output APPLICATIONINSIGHTS_NAME string = monitoring.outputs.appInsightsName

@@ -1,5 +1,6 @@
 // The Flex Consumption (FC1) function app on Linux: identity-based storage and deployment, https only,
-// TLS 1.2+, FTP and basic publishing off. The runtime comes from functionAppConfig (no classic settings).
+// TLS 1.2+, basic publishing off. The runtime comes from functionAppConfig; nothing on the Flex Consumption
+// deprecation list is set (no ftpsState, no FUNCTIONS_WORKER_RUNTIME, ...): newer stamps reject those.
 param name string
 param location string
 param tags object
@@ -11,8 +12,10 @@ param storageTableEndpoint string
 param deploymentContainerName string
 param keyVaultUri string
 param appInsightsConnectionString string
-param appointmentsQueue string
-param appointmentRetriesQueue string
+@description('The queue names of src/platform/resourceNames.json.')
+param queues object
+param authTenantId string
+param authAudience string
 @allowed(['20', '22'])
 param nodeVersion string
 @minValue(40)
@@ -20,6 +23,8 @@ param nodeVersion string
 param maximumInstanceCount int
 @allowed([512, 2048, 4096])
 param instanceMemoryMB int
+@description('The subnet the app runs in (virtual network integration); empty for none.')
+param subnetId string
 
 resource plan 'Microsoft.Web/serverfarms@2025-03-01' = {
   name: 'plan-${name}'
@@ -43,10 +48,9 @@ resource site 'Microsoft.Web/sites@2025-03-01' = {
     serverFarmId: plan.id
     httpsOnly: true
     keyVaultReferenceIdentity: identityId
+    virtualNetworkSubnetId: empty(subnetId) ? null : subnetId
     siteConfig: {
       minTlsVersion: '1.2'
-      ftpsState: 'Disabled'
-      http20Enabled: true
     }
     functionAppConfig: {
       deployment: {
@@ -73,10 +77,14 @@ resource site 'Microsoft.Web/sites@2025-03-01' = {
       APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
       AZURE_CLIENT_ID: identityClientId
       KEY_VAULT_URI: keyVaultUri
-      APPOINTMENTS_QUEUE: appointmentsQueue
-      APPOINTMENT_RETRIES_QUEUE: appointmentRetriesQueue
+      APPOINTMENTS_QUEUE: queues.appointments
+      APPOINTMENT_RETRIES_QUEUE: queues.appointmentRetries
+      RECOVERIES_QUEUE: queues.recoveries
       POISON_SWEEP_SCHEDULE: '0 */1 * * * *'
       BACKOFFICE_ALLOW_LOOPBACK: 'false'
+      AUTH_MODE: 'entra'
+      AUTH_TENANT_ID: authTenantId
+      AUTH_AUDIENCE: authAudience
     }
   }
 

@@ -1,7 +1,12 @@
 // Key Vault for connector secrets: RBAC only, soft delete with purge protection (irreversible, as intended).
+// A vault deleted with its resource group keeps its name for 90 days: deploy again with a name suffix, or
+// recover it (createMode recover brings it back with its secrets).
 param name string
 param location string
 param tags object
+param recover bool
+@description('false: reachable only through a private endpoint.')
+param publicAccess bool
 
 resource vault 'Microsoft.KeyVault/vaults@2025-05-01' = {
   name: name
@@ -10,11 +15,13 @@ resource vault 'Microsoft.KeyVault/vaults@2025-05-01' = {
   properties: {
     tenantId: subscription().tenantId
     sku: { family: 'A', name: 'standard' }
+    createMode: recover ? 'recover' : 'default'
     enableRbacAuthorization: true
     enableSoftDelete: true
     softDeleteRetentionInDays: 90
     enablePurgeProtection: true
-    publicNetworkAccess: 'Enabled'
+    publicNetworkAccess: publicAccess ? 'Enabled' : 'Disabled'
+    networkAcls: { defaultAction: publicAccess ? 'Allow' : 'Deny', bypass: 'AzureServices' }
   }
 }
 

@@ -3,7 +3,8 @@
 param namePrefix string
 param location string
 param tags object
-@description('E-mail for alerts; empty means no e-mail receiver.')
+@minLength(3)
+@description('E-mail that receives the alerts.')
 param alertEmail string
 
 resource workspace 'Microsoft.OperationalInsights/workspaces@2025-02-01' = {
@@ -13,6 +14,7 @@ resource workspace 'Microsoft.OperationalInsights/workspaces@2025-02-01' = {
   properties: {
     sku: { name: 'PerGB2018' }
     retentionInDays: 30
+    features: { disableLocalAuth: true }
   }
 }
 
@@ -35,43 +37,16 @@ resource actionGroup 'Microsoft.Insights/actionGroups@2023-01-01' = {
   properties: {
     groupShortName: take('bocs${uniqueString(namePrefix)}', 12)
     enabled: true
-    emailReceivers: empty(alertEmail) ? [] : [{ name: 'operators', emailAddress: alertEmail, useCommonAlertSchema: true }]
+    emailReceivers: [{ name: 'operators', emailAddress: alertEmail, useCommonAlertSchema: true }]
   }
 }
 
+// The alert queries (infra/alerts.json, tested against sample rows): each sums itemCount, because Application
+// Insights samples traces (host.json) and a sampled row stands for itemCount rows.
+var alerts = loadJsonContent('../alerts.json')
+
 // The sync writes "<event> {json}" lines; this prefix turns one into columns.
 var parseLine = '| extend d = parse_json(substring(message, indexof(message, "{")))'
-
-var alerts = [
-  {
-    name: 'deliveries-failed'
-    description: 'Appointment changes ended failed (permanent error, retries exhausted, or poisoned).'
-    severity: 2
-    query: 'traces | where message startswith "delivery.outcome" ${parseLine} | where tostring(d.status) == "failed"'
-    threshold: 0
-  }
-  {
-    name: 'poison-queue-moves'
-    description: 'The host moved a message to a poison queue after maxDequeueCount failures.'
-    severity: 1
-    query: 'traces | where message has "MaxDequeueCount" and message has "-poison"'
-    threshold: 0
-  }
-  {
-    name: 'function-failure-rate'
-    description: 'More than 10 % of function invocations failed (at least 20 invocations).'
-    severity: 2
-    query: 'requests | summarize total = count(), failed = countif(success == false) | where total >= 20 and todouble(failed) / total > 0.1'
-    threshold: 0
-  }
-  {
-    name: 'no-connector-burst'
-    description: 'More than 10 changes had no connector for their source app in 15 minutes (typo in a source app, or a deleted connector).'
-    severity: 3
-    query: 'traces | where message startswith "delivery.outcome" ${parseLine} | where tostring(d.status) == "no-connector"'
-    threshold: 10
-  }
-]
 
 resource alertRules 'Microsoft.Insights/scheduledQueryRules@2026-03-01' = [
   for alert in alerts: {
@@ -91,7 +66,8 @@ resource alertRules 'Microsoft.Insights/scheduledQueryRules@2026-03-01' = [
         allOf: [
           {
             query: alert.query
-            timeAggregation: 'Count'
+            timeAggregation: 'Total'
+            metricMeasureColumn: 'value'
             operator: 'GreaterThan'
             threshold: alert.threshold
             failingPeriods: { numberOfEvaluationPeriods: 1, minFailingPeriodsToAlert: 1 }
@@ -105,10 +81,10 @@ resource alertRules 'Microsoft.Insights/scheduledQueryRules@2026-03-01' = [
 ]
 
 var queries = {
-  outcomes: 'traces | where message startswith "delivery.outcome" ${parseLine} | summarize count() by status = tostring(d.status), bin(timestamp, 15m) | render timechart'
-  byConnector: 'traces | where message startswith "delivery.outcome" ${parseLine} | summarize count() by connector = tostring(d.connectorId), status = tostring(d.status) | order by count_ desc'
+  outcomes: 'traces | where message startswith "delivery.outcome" ${parseLine} | summarize deliveries = sum(itemCount) by status = tostring(d.status), bin(timestamp, 15m) | render timechart'
+  byConnector: 'traces | where message startswith "delivery.outcome" ${parseLine} | summarize deliveries = sum(itemCount) by connector = tostring(d.connectorId), status = tostring(d.status) | order by deliveries desc'
   latency: 'traces | where message startswith "delivery.attempt" ${parseLine} | summarize p50 = percentile(todouble(d.durationMs), 50), p95 = percentile(todouble(d.durationMs), 95), p99 = percentile(todouble(d.durationMs), 99) by backOffice = tostring(d.backOffice), bin(timestamp, 15m) | render timechart'
-  errorCodes: 'traces | where message startswith "delivery.attempt" ${parseLine} | where tostring(d.outcome) in ("transient", "permanent") | summarize attempts = count() by code = tostring(d.code) | top 10 by attempts'
+  errorCodes: 'traces | where message startswith "delivery.attempt" ${parseLine} | where tostring(d.outcome) in ("transient", "permanent") | summarize attempts = sum(itemCount) by code = tostring(d.code) | top 10 by attempts'
 }
 
 var workbookContent = {
@@ -135,6 +111,7 @@ resource workbook 'Microsoft.Insights/workbooks@2023-06-01' = {
   }
 }
 
+output workspaceId string = workspace.id
 output appInsightsId string = appInsights.id
 output appInsightsName string = appInsights.name
 output connectionString string = appInsights.properties.ConnectionString

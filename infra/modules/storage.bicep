@@ -1,31 +1,31 @@
-// Storage without shared keys: the deployment container, the queues and the tables the code uses.
-// Table and queue names come from the same file the TypeScript code reads.
+// Storage without shared keys: the deployment container (soft delete on), the queues and the tables the code
+// uses. Table and queue names come from the same file the TypeScript code reads.
 param name string
 param location string
 param tags object
+@allowed(['Standard_LRS', 'Standard_ZRS'])
+param sku string
 param deploymentContainerName string
+@description('false: reachable only through private endpoints.')
+param publicAccess bool
 
 var names = loadJsonContent('../../src/platform/resourceNames.json')
-var queueNames = [
-  names.queues.appointments
-  '${names.queues.appointments}-poison'
-  names.queues.appointmentRetries
-  '${names.queues.appointmentRetries}-poison'
-]
+var queueNames = flatten(map(items(names.queues), q => [q.value, '${q.value}-poison']))
 
 resource storage 'Microsoft.Storage/storageAccounts@2025-01-01' = {
   name: name
   location: location
   tags: tags
   kind: 'StorageV2'
-  sku: { name: 'Standard_LRS' }
+  sku: { name: sku }
   properties: {
     allowSharedKeyAccess: false
     allowBlobPublicAccess: false
     defaultToOAuthAuthentication: true
     minimumTlsVersion: 'TLS1_2'
     supportsHttpsTrafficOnly: true
-    publicNetworkAccess: 'Enabled'
+    publicNetworkAccess: publicAccess ? 'Enabled' : 'Disabled'
+    networkAcls: { defaultAction: publicAccess ? 'Allow' : 'Deny', bypass: 'AzureServices' }
     allowCrossTenantReplication: false
   }
 }
@@ -33,6 +33,11 @@ resource storage 'Microsoft.Storage/storageAccounts@2025-01-01' = {
 resource blobs 'Microsoft.Storage/storageAccounts/blobServices@2025-01-01' = {
   parent: storage
   name: 'default'
+  properties: {
+    // A deleted or overwritten deployment package can be brought back for a week.
+    deleteRetentionPolicy: { enabled: true, days: 7 }
+    containerDeleteRetentionPolicy: { enabled: true, days: 7 }
+  }
 }
 
 resource deploymentContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2025-01-01' = {
@@ -70,5 +75,4 @@ output name string = storage.name
 output blobEndpoint string = storage.properties.primaryEndpoints.blob
 output queueEndpoint string = storage.properties.primaryEndpoints.queue
 output tableEndpoint string = storage.properties.primaryEndpoints.table
-output appointmentsQueue string = names.queues.appointments
-output appointmentRetriesQueue string = names.queues.appointmentRetries
+output queues object = names.queues

@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import alertsFile from '../../infra/alerts.json';
 import names from '../../src/platform/resourceNames.json';
 import { repoRoot } from '../support/testApp';
 
@@ -15,9 +16,20 @@ type Resource = {
   kind?: string;
 };
 
-const bicep = (...args: string[]) =>
-  spawnSync('bash', [join(repoRoot, 'infra', 'bicep.sh'), ...args], { cwd: repoRoot, encoding: 'utf8' });
-let template: { resources: Resource[] };
+const bicep = (args: string[], env: Record<string, string> = {}) =>
+  spawnSync('bash', [join(repoRoot, 'infra', 'bicep.sh'), ...args], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+  });
+/** What azd passes the parameter file. */
+const azdEnv = { AZURE_ENV_NAME: 'bocs-test', ALERT_EMAIL: 'ops@example.com', AUTH_AUDIENCE: 'api://bocs-test' };
+let template: {
+  resources: Array<Resource & { condition?: string }>;
+  parameters: Record<string, Record<string, unknown>>;
+  variables: Record<string, unknown>;
+  outputs: Record<string, unknown>;
+};
 let all: Array<Resource & { module: string; variables: Record<string, unknown> }>;
 
 /** Every resource of the template and of its nested module deployments. */
@@ -34,7 +46,7 @@ function flatten(
 const ofType = (type: string) => all.filter((r) => r.type.toLowerCase() === type.toLowerCase());
 
 beforeAll(() => {
-  const build = bicep('build', 'infra/main.bicep', '--stdout');
+  const build = bicep(['build', 'infra/main.bicep', '--stdout']);
   expect(build.status, build.stderr).toBe(0);
   expect(build.stderr.trim(), 'bicep build warnings').toBe('');
   template = JSON.parse(build.stdout);
@@ -42,12 +54,38 @@ beforeAll(() => {
 }, 180_000);
 
 describe('infra/', () => {
-  it('lints without warnings, and the parameter file builds', () => {
-    const lint = bicep('lint', 'infra/main.bicep');
+  it("lints without warnings; the parameter file builds from azd's values and names a missing one", () => {
+    const lint = bicep(['lint', 'infra/main.bicep']);
     expect(lint.status).toBe(0);
     expect(`${lint.stdout}${lint.stderr}`.trim(), 'bicep lint output').toBe('');
-    const params = bicep('build-params', 'infra/main.bicepparam', '--stdout');
+    const params = bicep(['build-params', 'infra/main.bicepparam', '--stdout'], azdEnv);
     expect(params.status, params.stderr).toBe(0);
+    const values = JSON.parse(JSON.parse(params.stdout).parametersJson).parameters;
+    expect(values).toMatchObject({
+      environmentName: { value: 'bocs-test' },
+      alertEmail: { value: 'ops@example.com' },
+      authAudience: { value: 'api://bocs-test' },
+      lockResources: { value: true },
+      vnetEnabled: { value: false },
+    });
+    // No receiver, no deployment: an empty value is too short, an unset one is named.
+    const empty = bicep(['build-params', 'infra/main.bicepparam', '--stdout'], { ...azdEnv, ALERT_EMAIL: '' });
+    expect(empty.status).not.toBe(0);
+    expect(empty.stdout + empty.stderr).toContain('minimum allowable length is 3');
+    const unsetEnv = Object.fromEntries(
+      Object.entries({ ...process.env, ...azdEnv }).filter(([k]) => k !== 'ALERT_EMAIL'),
+    );
+    const unset = spawnSync(
+      'bash',
+      [join(repoRoot, 'infra', 'bicep.sh'), 'build-params', 'infra/main.bicepparam', '--stdout'],
+      {
+        cwd: repoRoot,
+        encoding: 'utf8',
+        env: unsetEnv,
+      },
+    );
+    expect(unset.status).not.toBe(0);
+    expect(unset.stdout + unset.stderr).toContain('Environment variable "ALERT_EMAIL" does not exist');
   }, 120_000);
 
   it('uses no registry modules, keys or connection strings with secrets', () => {
@@ -91,16 +129,13 @@ describe('infra/', () => {
     });
   });
 
-  it('runs the app on Flex Consumption with its managed identity, https only, TLS 1.2, FTP off', () => {
+  it('runs the app on Flex Consumption with its managed identity, https only, TLS 1.2, basic publishing off', () => {
     const [plan] = ofType('Microsoft.Web/serverfarms');
     expect(plan!.sku).toEqual({ name: 'FC1', tier: 'FlexConsumption' });
     const [site] = ofType('Microsoft.Web/sites');
     expect(site!.kind).toBe('functionapp,linux');
     expect(site!.identity?.type).toBe('UserAssigned');
-    expect(site!.properties).toMatchObject({
-      httpsOnly: true,
-      siteConfig: { minTlsVersion: '1.2', ftpsState: 'Disabled' },
-    });
+    expect(site!.properties).toMatchObject({ httpsOnly: true, siteConfig: { minTlsVersion: '1.2' } });
     const config = site!.properties!.functionAppConfig as {
       runtime: { name: string };
       deployment: { storage: { authentication: { type: string } } };
@@ -126,9 +161,16 @@ describe('infra/', () => {
         'APPLICATIONINSIGHTS_AUTHENTICATION_STRING',
         'APPOINTMENTS_QUEUE',
         'APPOINTMENT_RETRIES_QUEUE',
+        'RECOVERIES_QUEUE',
         'POISON_SWEEP_SCHEDULE',
+        'AUTH_TENANT_ID',
+        'AUTH_AUDIENCE',
       ]),
     );
+    // Callers are checked in Azure: the app refuses AUTH_MODE=off there, so infra sets entra with its tenant.
+    expect(settings!.properties!.AUTH_MODE).toBe('entra');
+    expect(settings!.properties!.AUTH_TENANT_ID).toBe("[parameters('authTenantId')]");
+    expect(settings!.properties!.RECOVERIES_QUEUE).toBe("[parameters('queues').recoveries]");
     expect(settings!.properties!.AzureWebJobsStorage__credential).toBe('managedidentity');
     expect(keys).not.toContain('AzureWebJobsStorage');
     expect(keys).not.toContain('FUNCTIONS_WORKER_RUNTIME');
@@ -155,19 +197,159 @@ describe('infra/', () => {
       expect(r.properties!.principalType).toBe('ServicePrincipal');
   });
 
-  it('disables local auth on Application Insights and wires the alerts and the workbook', () => {
+  it('disables local auth on Application Insights and Log Analytics, and wires the alerts and the workbook', () => {
     const [appi] = ofType('Microsoft.Insights/components');
     expect(appi!.properties).toMatchObject({ DisableLocalAuth: true });
-    expect(ofType('Microsoft.Insights/actionGroups')).toHaveLength(1);
+    const [workspace] = ofType('Microsoft.OperationalInsights/workspaces');
+    expect(workspace!.properties).toMatchObject({ features: { disableLocalAuth: true } });
     const rules = ofType('Microsoft.Insights/scheduledQueryRules');
-    expect(rules).toHaveLength(1); // a copy loop
-    const alertNames = (rules[0]!.variables.alerts as Array<{ name: string }>).map((a) => a.name);
-    expect(alertNames).toEqual([
+    expect(rules).toHaveLength(1); // a copy loop over infra/alerts.json
+    expect(rules[0]!.variables['$fxv#0']).toEqual(alertsFile);
+    expect(alertsFile.map((a) => a.name)).toEqual([
       'deliveries-failed',
       'poison-queue-moves',
       'function-failure-rate',
       'no-connector-burst',
+      'credentials-expiring',
     ]);
+    // Every rule compares the query's "value" column (a sum of itemCount), not a count of sampled rows.
+    const criteria = (rules[0]!.properties!.criteria as { allOf: Array<Record<string, unknown>> }).allOf[0]!;
+    expect(criteria).toMatchObject({ timeAggregation: 'Total', metricMeasureColumn: 'value', operator: 'GreaterThan' });
     expect(ofType('Microsoft.Insights/workbooks')).toHaveLength(1);
+  });
+
+  it('requires a receiver for the alerts', () => {
+    expect(template.parameters.alertEmail).toMatchObject({ type: 'string', minLength: 3 });
+    expect(template.parameters.alertEmail!.defaultValue).toBeUndefined();
+    const [group] = ofType('Microsoft.Insights/actionGroups');
+    expect(group!.properties!.emailReceivers).toEqual([
+      { name: 'operators', emailAddress: "[parameters('alertEmail')]", useCommonAlertSchema: true },
+    ]);
+  });
+
+  it('sets nothing on the Flex Consumption deprecation list', () => {
+    // "Flex Consumption plan deprecations" (App settings reference for Azure Functions): site properties
+    // and app settings a Flex app must not set; newer stamps reject some (ftpsState: error 51021).
+    const deprecatedProperties = [
+      'ftpsState',
+      'alwaysOn',
+      'containerSize',
+      'functionAppScaleLimit',
+      'isReserved',
+      'isXenon',
+      'javaVersion',
+      'linuxFxVersion',
+      'netFrameworkVersion',
+      'powerShellVersion',
+      'preWarmedInstanceCount',
+      'use32BitWorkerProcess',
+      'vnetRouteAllEnabled',
+      'http20Enabled',
+    ];
+    const deprecatedSettings = [
+      'FUNCTIONS_EXTENSION_VERSION',
+      'FUNCTIONS_WORKER_RUNTIME',
+      'FUNCTIONS_WORKER_RUNTIME_VERSION',
+      'FUNCTIONS_MAX_HTTP_CONCURRENCY',
+      'FUNCTIONS_WORKER_PROCESS_COUNT',
+      'FUNCTIONS_WORKER_DYNAMIC_CONCURRENCY_ENABLED',
+      'SCM_DO_BUILD_DURING_DEPLOYMENT',
+      'ENABLE_ORYX_BUILD',
+      'WEBSITE_CONTENTAZUREFILECONNECTIONSTRING',
+      'WEBSITE_CONTENTOVERVNET',
+      'WEBSITE_CONTENTSHARE',
+      'WEBSITE_DNS_SERVER',
+      'WEBSITE_MAX_DYNAMIC_APPLICATION_SCALE_OUT',
+      'WEBSITE_NODE_DEFAULT_VERSION',
+      'WEBSITE_RUN_FROM_PACKAGE',
+      'WEBSITE_SKIP_CONTENTSHARE_VALIDATION',
+      'WEBSITE_VNET_ROUTE_ALL',
+    ];
+    const [site] = ofType('Microsoft.Web/sites');
+    const keysIn = (value: unknown): string[] =>
+      value && typeof value === 'object'
+        ? Object.entries(value).flatMap(([k, v]) => [k.toLowerCase(), ...keysIn(v)])
+        : [];
+    const siteKeys = keysIn(site!.properties);
+    for (const property of deprecatedProperties) expect(siteKeys, property).not.toContain(property.toLowerCase());
+    const [settings] = ofType('Microsoft.Web/sites/config');
+    for (const setting of deprecatedSettings) expect(Object.keys(settings!.properties!)).not.toContain(setting);
+  });
+
+  it("sends the vault's audit events and the storage services' read, write and delete logs to the workspace", () => {
+    const diagnostics = ofType('Microsoft.Insights/diagnosticSettings');
+    const scopes = diagnostics.map((d) => String((d as { scope?: string }).scope));
+    expect(scopes.some((s) => s.includes('Microsoft.KeyVault/vaults'))).toBe(true);
+    for (const service of ['blobServices', 'queueServices', 'tableServices'])
+      expect(
+        scopes.some((s) => s.includes(service)),
+        service,
+      ).toBe(true);
+    type Logs = Array<{ category: string; enabled: boolean }>;
+    // A module variable compiles to a reference: look it up.
+    const logs = diagnostics.map((d) => {
+      const value = (d.properties as { logs: Logs | string }).logs;
+      return typeof value === 'string' ? (d.variables[/variables\('(\w+)'\)/.exec(value)![1]!] as Logs) : value;
+    });
+    expect(logs).toContainEqual([{ category: 'AuditEvent', enabled: true }]);
+    expect(logs.filter((l) => l.length === 3)).toHaveLength(3);
+    for (const l of logs.filter((l) => l.length === 3))
+      expect(l.map((c) => c.category)).toEqual(['StorageRead', 'StorageWrite', 'StorageDelete']);
+    for (const d of diagnostics) expect(d.properties!.workspaceId).toBe("[parameters('workspaceId')]");
+  });
+
+  it('protects the data: locks (a parameter, on by default), zone redundancy where offered, blob soft delete', () => {
+    expect(template.parameters.lockResources).toMatchObject({ type: 'bool', defaultValue: true });
+    expect(template.resources.find((r) => r.name === 'locks')!.condition).toBe("[parameters('lockResources')]");
+    const locks = ofType('Microsoft.Authorization/locks');
+    expect(locks.map((l) => l.properties!.level)).toEqual(['CanNotDelete', 'CanNotDelete']);
+    expect(locks.map((l) => String((l as { scope?: string }).scope))).toEqual([
+      expect.stringContaining('Microsoft.Storage/storageAccounts'),
+      expect.stringContaining('Microsoft.KeyVault/vaults'),
+    ]);
+    expect(String(template.variables.storageSku)).toContain("'Standard_ZRS'");
+    expect(String(template.variables.storageSku)).toContain("variables('zoneRegions')");
+    const [blobs] = ofType('Microsoft.Storage/storageAccounts/blobServices');
+    expect(blobs!.properties).toEqual({
+      deleteRetentionPolicy: { enabled: true, days: 7 },
+      containerDeleteRetentionPolicy: { enabled: true, days: 7 },
+    });
+  });
+
+  it("gives a way past a deleted vault's reserved name: a suffix, or recovering it", () => {
+    expect(template.parameters.keyVaultNameSuffix).toMatchObject({ type: 'string', maxLength: 4, defaultValue: '' });
+    const [vault] = ofType('Microsoft.KeyVault/vaults');
+    expect(vault!.properties!.createMode).toBe("[if(parameters('recover'), 'recover', 'default')]");
+    const keyVaultModule = template.resources.find((r) => r.name === 'keyVault')!;
+    expect(JSON.stringify(keyVaultModule.properties)).toContain("parameters('keyVaultNameSuffix')");
+  });
+
+  it('outputs what azd expects, and refuses an environment name or region that cannot work, by name', () => {
+    expect(Object.keys(template.outputs)).toEqual(
+      expect.arrayContaining(['AZURE_LOCATION', 'AZURE_TENANT_ID', 'AZURE_RESOURCE_GROUP', 'AZURE_FUNCTION_APP_NAME']),
+    );
+    expect(String(template.variables.prefix)).toMatch(
+      /fail\(format\('environmentName "\{0\}" cannot name Azure resources/,
+    );
+    expect(String(template.variables.region)).toMatch(/fail\(format\('Flex Consumption is not offered in \{0\}/);
+    expect(template.variables.flexRegions).toBe("[variables('$fxv#0')]");
+    expect(template.variables['$fxv#0']).toContain('westeurope');
+  });
+
+  it('can put storage and Key Vault behind private endpoints (vnetEnabled, off by default)', () => {
+    expect(template.parameters.vnetEnabled).toMatchObject({ type: 'bool', defaultValue: false });
+    for (const name of ['network', 'privateEndpoints'])
+      expect(template.resources.find((r) => r.name === name)!.condition).toBe("[parameters('vnetEnabled')]");
+    const endpoints = ofType('Microsoft.Network/privateEndpoints');
+    expect(endpoints).toHaveLength(1); // a copy loop: blob, queue, table, vault
+    expect(JSON.stringify(endpoints[0]!.variables.targets)).toMatch(/blob.*queue.*table.*vault/);
+    const [storage] = ofType('Microsoft.Storage/storageAccounts');
+    expect(storage!.properties!.publicNetworkAccess).toBe("[if(parameters('publicAccess'), 'Enabled', 'Disabled')]");
+    const [site] = ofType('Microsoft.Web/sites');
+    expect(site!.properties!.virtualNetworkSubnetId).toBe(
+      "[if(empty(parameters('subnetId')), null(), parameters('subnetId'))]",
+    );
+    const [network] = ofType('Microsoft.Network/virtualNetworks');
+    expect(JSON.stringify(network!.properties)).toContain('Microsoft.App/environments');
   });
 });
