@@ -35,5 +35,8 @@ export async function authorizationFor(
     }
     case 'managed-identity':
       return `Bearer ${await tokens.managedIdentity(forceRefresh)}`;
+    case 'ntlm':
+      // NTLM authenticates a connection in three messages, not a request with one header.
+      throw new Error('Windows authentication is a handshake: the back-office client runs it');
   }
 }

@@ -5,6 +5,8 @@ import type { Diagnosis, DiagnosisStage } from '../model/diagnosis';
 import { isDelivered, type Outcome } from '../model/outcome';
 import type { PushBody } from '../model/pushBody';
 import { authorizationFor } from './authorization';
+import { schemeMismatch } from './authSchemes';
+import { authenticateMessage, NtlmError, negotiateMessage, ntlmToken, parseChallenge, parseWindowsLogin } from './ntlm';
 import { batchAddress, batchOutcomes, batchRequest } from './odataBatch';
 import { NetworkError, type OutboundHttp, type OutboundRequest, type OutboundResponse } from './outboundHttp';
 import { classifyNetworkError, classifyResponse } from './outcome';
@@ -42,6 +44,7 @@ export function createBackOfficeClient(deps: {
   async function sendAuthorized(target: BackOfficeTarget, request: OutboundRequest): Promise<OutboundResponse> {
     if (new URL(request.url).host !== new URL(target.webServiceUri).host)
       throw new Error('refusing to send credentials to another host');
+    if (target.authType === 'ntlm') return sendWithNtlm(target, request);
     const attempt = async (forceRefresh: boolean) => {
       const auth = await authorizationFor(target, deps.tokens, forceRefresh);
       try {
@@ -60,6 +63,58 @@ export function createBackOfficeClient(deps: {
     return first.res;
   }
 
+  /**
+   * Windows authentication: NEGOTIATE, the server's CHALLENGE, then the request itself with the AUTHENTICATE
+   * message, all on one connection of their own (NTLM authenticates the connection, not the request).
+   */
+  async function sendWithNtlm(target: BackOfficeTarget, request: OutboundRequest): Promise<OutboundResponse> {
+    if (!target.login || !target.secret)
+      throw new StageError('credentials', {
+        kind: 'permanent',
+        code: 'config.secret-missing',
+        message: 'Windows authentication needs a login and a password',
+      });
+    const credentials = { ...parseWindowsLogin(target.login), password: target.secret };
+    const handshakeFailed = (message: string) =>
+      new StageError('request', { kind: 'permanent', code: 'auth.ntlm-handshake-failed', message });
+    const connection = deps.http.connection();
+    try {
+      const challenged = await connection.send({
+        url: request.url,
+        method: request.method,
+        headers: { ...request.headers, authorization: negotiateMessage() },
+        ...(request.method === 'POST' ? { body: '' } : {}),
+      });
+      const token = challenged.status === 401 ? ntlmToken(challenged.headers['www-authenticate']) : undefined;
+      // No NTLM challenge: the answer as it is (a 401 then says which schemes the server does offer).
+      if (!token) return challenged;
+      let authorization: string;
+      try {
+        authorization = authenticateMessage(parseChallenge(token), credentials);
+      } catch (error) {
+        if (error instanceof NtlmError) throw handshakeFailed(error.message);
+        throw error;
+      }
+      const answered = await connection.send({ ...request, headers: { ...request.headers, authorization } });
+      if (!answered.reusedConnection)
+        throw handshakeFailed(
+          'the server closed the connection between its NTLM challenge and the answer (a proxy or load balancer in between that does not keep connections?)',
+        );
+      return answered;
+    } catch (error) {
+      if (error instanceof NetworkError) throw new StageError('request', classifyNetworkError(error));
+      throw error;
+    } finally {
+      connection.close();
+    }
+  }
+
+  /** The outcome of an answer; a 401 that offers other schemes than the connector's says so. */
+  const classify = (target: BackOfficeTarget, res: OutboundResponse): Outcome => {
+    const mismatch = res.status === 401 ? schemeMismatch(target.authType, res.headers['www-authenticate']) : undefined;
+    return mismatch ? { ...mismatch, status: 401, durationMs: res.durationMs } : classifyResponse(res);
+  };
+
   const timed = <T>(run: (elapsed: () => number) => Promise<T>) => {
     const started = performance.now();
     return run(() => Math.round(performance.now() - started));
@@ -74,7 +129,7 @@ export function createBackOfficeClient(deps: {
     deliver: (target, body) =>
       timed(async (elapsed) => {
         try {
-          return classifyResponse(await sendAuthorized(target, pushRequest(target, body, now())));
+          return classify(target, await sendAuthorized(target, pushRequest(target, body, now())));
         } catch (error) {
           return fromStage(error, elapsed);
         }
@@ -96,13 +151,13 @@ export function createBackOfficeClient(deps: {
           const outcome = fromStage(error, elapsed);
           return { refused: false, outcomes: bodies.map(() => outcome) };
         }
-        if (BATCH_REFUSED.has(res.status)) return { refused: true, outcome: classifyResponse(res) };
+        if (BATCH_REFUSED.has(res.status)) return { refused: true, outcome: classify(target, res) };
         if (res.status === 200) {
           const outcomes = batchOutcomes(res, bodies.length);
           if (outcomes) return { refused: false, outcomes };
-          return { refused: true, outcome: classifyResponse(res) };
+          return { refused: true, outcome: classify(target, res) };
         }
-        const outcome = classifyResponse(res);
+        const outcome = classify(target, res);
         return { refused: false, outcomes: bodies.map(() => outcome) };
       }),
 
@@ -138,7 +193,7 @@ export function createBackOfficeClient(deps: {
             method: 'GET',
             headers: { accept: target.apiType === 'soap' ? 'text/xml' : 'application/json' },
           });
-          const outcome = classifyResponse(res);
+          const outcome = classify(target, res);
           return isDelivered(outcome)
             ? done(
                 'request',

@@ -19,6 +19,8 @@ export interface OutboundResponse {
   headers: Record<string, string>;
   body: string;
   durationMs: number;
+  /** Sent on a connection an earlier request had opened (keep-alive). */
+  reusedConnection?: boolean;
 }
 
 export type NetworkErrorKind =
@@ -57,7 +59,17 @@ export type OutboundHttp = ((request: OutboundRequest) => Promise<OutboundRespon
    * https, the TLS handshake; then the connection is closed. Rejects with a NetworkError.
    */
   probe(url: string): Promise<{ durationMs: number }>;
+  /**
+   * Requests that share one connection of their own, for a handshake that authenticates the connection (NTLM);
+   * the same guards apply. Close it when done.
+   */
+  connection(): OutboundConnection;
 };
+
+export interface OutboundConnection {
+  send(request: OutboundRequest): Promise<OutboundResponse>;
+  close(): void;
+}
 
 const TLS_CODES =
   /^(ERR_TLS_|ERR_SSL_|CERT_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_|EPROTO$|HOSTNAME_MISMATCH)/;
@@ -105,13 +117,12 @@ export function createOutboundHttp(options: OutboundOptions): OutboundHttp & { c
         ),
     );
   };
-  const agentOptions = {
-    keepAlive: true,
-    maxSockets: options.maxSocketsPerHost ?? 16,
-    lookup: guardedLookup,
-    timeout: totalTimeoutMs,
+  type Agents = { 'http:': http.Agent; 'https:': https.Agent };
+  const agentsOf = (maxSockets: number): Agents => {
+    const agentOptions = { keepAlive: true, maxSockets, lookup: guardedLookup, timeout: totalTimeoutMs };
+    return { 'http:': new http.Agent(agentOptions), 'https:': new https.Agent(agentOptions) };
   };
-  const agents = { 'http:': new http.Agent(agentOptions), 'https:': new https.Agent(agentOptions) };
+  const agents = agentsOf(options.maxSocketsPerHost ?? 16);
 
   /** Node does not call `lookup` for an IP literal: literals are checked here, before any socket opens. */
   const checkLiteral = async (hostname: string) => {
@@ -126,7 +137,21 @@ export function createOutboundHttp(options: OutboundOptions): OutboundHttp & { c
 
   const send = async (request: OutboundRequest): Promise<OutboundResponse> => {
     await checkLiteral(new URL(request.url).hostname);
-    return sendChecked(request);
+    return sendChecked(request, agents);
+  };
+
+  const connection = (): OutboundConnection => {
+    const own = agentsOf(1);
+    return {
+      async send(request) {
+        await checkLiteral(new URL(request.url).hostname);
+        return sendChecked(request, own);
+      },
+      close() {
+        own['http:'].destroy();
+        own['https:'].destroy();
+      },
+    };
   };
 
   const probe = async (target: string): Promise<{ durationMs: number }> => {
@@ -156,7 +181,7 @@ export function createOutboundHttp(options: OutboundOptions): OutboundHttp & { c
     });
   };
 
-  const sendChecked = (request: OutboundRequest): Promise<OutboundResponse> =>
+  const sendChecked = (request: OutboundRequest, agents: Agents): Promise<OutboundResponse> =>
     new Promise((resolve, reject) => {
       const started = performance.now();
       const elapsed = () => Math.round(performance.now() - started);
@@ -223,6 +248,7 @@ export function createOutboundHttp(options: OutboundOptions): OutboundHttp & { c
             headers,
             body: Buffer.concat(chunks).toString('utf8'),
             durationMs: elapsed(),
+            reusedConnection: req.reusedSocket,
           });
         });
       });
@@ -231,6 +257,7 @@ export function createOutboundHttp(options: OutboundOptions): OutboundHttp & { c
 
   return Object.assign(send, {
     probe,
+    connection,
     close() {
       agents['http:'].destroy();
       agents['https:'].destroy();

@@ -34,6 +34,7 @@ export function principalOf(target: BackOfficeTarget, managedIdentityClientId?: 
     case 'managed-identity':
       return `managed-identity:${managedIdentityClientId?.toLowerCase() ?? 'system-assigned'}`;
     case 'basic':
+    case 'ntlm':
       return `user:${host}:${(target.login ?? '').toLowerCase()}`;
     default:
       return `host:${host}`;

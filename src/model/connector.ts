@@ -5,7 +5,14 @@ import { noControlChars, sourceAppSchema, sourceTypeSchema, text } from './text'
 
 export const backOffices = ['bc-online', 'bc-onprem', 'nav', 'webhook'] as const;
 export const apiTypes = ['rest', 'soap'] as const;
-export const authTypes = ['none', 'basic', 'oauth2-client-credentials', 'managed-identity', 'signing-secret'] as const;
+export const authTypes = [
+  'none',
+  'basic',
+  'ntlm',
+  'oauth2-client-credentials',
+  'managed-identity',
+  'signing-secret',
+] as const;
 export const databaseActions = ['I', 'U', 'D'] as const;
 
 export type BackOffice = (typeof backOffices)[number];

@@ -6,6 +6,9 @@ import type { AuthType, BackOffice } from './connector';
 const GUID = /^[\da-f]{8}-[\da-f]{4}-[\da-f]{4}-[\da-f]{4}-[\da-f]{12}$/i;
 const DOMAIN = /^(?=.{1,253}$)([a-z\d](?:[a-z\d-]{0,61}[a-z\d])?\.)+[a-z]{2,63}$/i;
 
+/** DOMAIN\user, user@domain or user: no empty part, no second backslash. */
+const WINDOWS_LOGIN = /^(?:[^\\@\s]+\\[^\\@\s]+|[^\\@\s]+@[^\\@\s]+|[^\\@\s]+)$/;
+
 export const isTenantId = (login: string): boolean => GUID.test(login) || DOMAIN.test(login);
 
 export interface OAuthClientCredentials {
@@ -57,8 +60,8 @@ export interface CredentialFacts {
 
 const allowed: Record<BackOffice, AuthType[]> = {
   'bc-online': ['oauth2-client-credentials', 'managed-identity'],
-  'bc-onprem': ['basic', 'oauth2-client-credentials', 'managed-identity'],
-  nav: ['basic', 'oauth2-client-credentials', 'managed-identity'],
+  'bc-onprem': ['basic', 'ntlm', 'oauth2-client-credentials', 'managed-identity'],
+  nav: ['basic', 'ntlm', 'oauth2-client-credentials', 'managed-identity'],
   webhook: ['none', 'basic', 'signing-secret'],
 };
 
@@ -104,6 +107,16 @@ export function resolveAuthType(facts: CredentialFacts): { authType: AuthType; e
         facts.hasPassword,
         'is required for basic authentication (a password or web service access key); leave login and password both blank for the service identity',
       );
+      break;
+    case 'ntlm':
+      need('login', hasLogin, 'is required for Windows authentication: DOMAIN\\user, or user@domain');
+      need('password', facts.hasPassword, "is required for Windows authentication: the Windows user's password");
+      if (hasLogin && !WINDOWS_LOGIN.test(facts.login!))
+        errors.push({
+          path: 'login',
+          code: 'windows-login',
+          message: 'must be a Windows login: DOMAIN\\user, user@domain, or a local user name',
+        });
       break;
     case 'signing-secret':
       mustBeBlank(

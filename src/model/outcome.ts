@@ -35,6 +35,11 @@ export const outcomeCodes = {
   'auth.managed-identity-failed': 'the managed identity endpoint refused: no identity, or AZURE_CLIENT_ID wrong',
   'auth.managed-identity-unavailable': 'the managed identity endpoint failed or could not be reached; retried',
   'auth.rejected': 'the back office refused the credentials (401/403) even after a fresh token',
+  'auth.scheme-mismatch':
+    "the server asks for another kind of authentication than the connector's authType (its WWW-Authenticate names it)",
+  'auth.kerberos-only': 'the server offers only Negotiate (Kerberos), which the service cannot use; allow NTLM',
+  'auth.ntlm-handshake-failed':
+    'the NTLM handshake broke: no usable challenge, or the connection closed in between (a proxy?)',
   'http.redirect': 'the back office answered with a redirect; redirects are not followed (fix webServiceUri)',
   'http.not-found': 'the endpoint does not exist (404): wrong company, environment, page or service name',
   'http.not-allowed': 'the endpoint refuses the method (405): on-premises APIs may be disabled (ApiServicesEnabled)',

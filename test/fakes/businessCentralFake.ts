@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { BC_AUDIENCE, decodeJwt } from './entraFake';
 import { HttpFake, jsonReply, type RecordedRequest, type Reply } from './httpFake';
+import { NtlmServer, ntlmMessageType, ntlmUserOf } from './ntlmServer';
 import { seededRandom } from './seededRandom';
 
 const correlation = () => `  CorrelationId:  ${randomUUID()}.`;
@@ -48,6 +49,13 @@ export class BusinessCentralFake {
   readonly entraApps = new Map<string, Set<string>>();
   /** Basic credentials (user -> password or web service access key) for on-premises routes. */
   readonly basicUsers = new Map<string, string>();
+  /**
+   * Windows authentication (a server instance with the Windows credential type): NTLM users; when it has any,
+   * Basic is refused and a 401 offers `Negotiate, NTLM`.
+   */
+  readonly windows = new NtlmServer();
+  /** What a 401 offers in WWW-Authenticate; by default nothing (or `Negotiate, NTLM` with Windows users). */
+  authenticate: string | undefined;
   /** Inserted appointments by body id, in arrival order. */
   readonly inserted = new Map<string, unknown>();
   readonly insertOrder: string[] = [];
@@ -103,6 +111,8 @@ export class BusinessCentralFake {
     }
     const basic = /^Basic (.+)$/.exec(auth);
     if (basic) return `user:${Buffer.from(basic[1]!, 'base64').toString('utf8').split(':')[0]}`;
+    const windows = ntlmMessageType(auth) === 3 ? ntlmUserOf(auth) : this.windows.authenticatedOn(req.connection);
+    if (windows) return `user:${windows.domain}\\${windows.user}`;
     return 'anonymous';
   }
 
@@ -122,7 +132,23 @@ export class BusinessCentralFake {
     return this;
   }
 
+  get #windowsMode(): boolean {
+    return this.windows.users.size > 0;
+  }
+
+  /** Whether the server takes NTLM: it has Windows users and its WWW-Authenticate (if set) names NTLM. */
+  get #offersNtlm(): boolean {
+    return this.#windowsMode && (this.authenticate === undefined || /\bNTLM\b/i.test(this.authenticate));
+  }
+
   #unauthorized(): Reply {
+    const offered = this.authenticate ?? (this.#windowsMode ? 'Negotiate, NTLM' : undefined);
+    const reply = this.#refusal();
+    if (!offered || reply === 'reset') return reply;
+    return { ...reply, headers: { ...reply.headers, 'www-authenticate': offered } };
+  }
+
+  #refusal(): Reply {
     return this.unauthorizedAsXml
       ? {
           status: 401,
@@ -148,6 +174,7 @@ export class BusinessCentralFake {
     }
     const basic = /^Basic (.+)$/.exec(auth);
     if (basic) {
+      if (this.#windowsMode) return false;
       const [user, ...rest] = Buffer.from(basic[1]!, 'base64').toString('utf8').split(':');
       return this.basicUsers.get(user ?? '') === rest.join(':');
     }
@@ -195,6 +222,8 @@ export class BusinessCentralFake {
           ]),
         ),
       });
+    // The first leg of an NTLM handshake is answered by the web server, before the service counts anything.
+    if (ntlmMessageType(req.headers.authorization) === 1) return this.#process(req);
     const principal = this.principalOf(req);
     const stats = this.#stats(principal);
     stats.requests++;
@@ -247,7 +276,13 @@ export class BusinessCentralFake {
   #process(req: RecordedRequest): Reply {
     const queued = this.faults.shift();
     if (queued) return this.#fault(queued);
-    if (!this.#authorized(req)) return this.#unauthorized();
+    if (/^NTLM\s/i.test(req.headers.authorization ?? '')) {
+      if (!this.#offersNtlm) return this.#unauthorized();
+      const verdict = this.windows.handle(req.connection, req.headers.authorization!);
+      if (verdict.kind === 'challenge')
+        return { status: 401, headers: { 'www-authenticate': verdict.header }, body: '' };
+      if (verdict.kind === 'refused') return this.#unauthorized();
+    } else if (!this.windows.authenticatedOn(req.connection) && !this.#authorized(req)) return this.#unauthorized();
     const random = req.method === 'POST' ? this.#randomFault() : undefined;
     if (random) return this.#fault(random);
     const soap = /\/WS\/[^/]+\/Page\/([^/]+)$/.exec(req.path);
@@ -296,6 +331,7 @@ export class BusinessCentralFake {
     const root = req.path.slice(0, -'/$batch'.length);
     const responses = operations.map((op) => {
       const inner: RecordedRequest = {
+        connection: req.connection,
         method: op.method,
         path: `${root}/${op.url.replace(/\?.*$/, '')}`,
         query: new URLSearchParams(),

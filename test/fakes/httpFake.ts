@@ -8,6 +8,8 @@ export interface RecordedRequest {
   query: URLSearchParams;
   headers: Record<string, string>;
   body: string;
+  /** Which TCP connection it came on (1, 2, ...): NTLM authenticates a connection. */
+  connection: number;
 }
 
 export type Reply = { status: number; headers?: Record<string, string>; body?: string } | 'reset';
@@ -16,6 +18,8 @@ export type Handler = (req: RecordedRequest) => Reply | Promise<Reply>;
 export class HttpFake {
   readonly requests: RecordedRequest[] = [];
   #server: Server | undefined;
+  readonly #connections = new WeakMap<object, number>();
+  #nextConnection = 1;
   url = '';
   latencyMs = 0;
 
@@ -51,7 +55,13 @@ export class HttpFake {
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers))
       if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+    let connection = this.#connections.get(req.socket);
+    if (connection === undefined) {
+      connection = this.#nextConnection++;
+      this.#connections.set(req.socket, connection);
+    }
     const recorded = {
+      connection,
       method: req.method ?? 'GET',
       path: decodeURIComponent(url.pathname),
       query: url.searchParams,

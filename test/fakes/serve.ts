@@ -1,6 +1,7 @@
 // `npm run fakes`: the Entra and Business Central fakes on fixed loopback ports, for trying the app by hand.
 // Start the app with ENTRA_AUTHORITY_HOST pointing here (the command is printed below).
 import { startBackOfficeFakes } from './backOfficeFakes';
+import { BusinessCentralFake } from './businessCentralFake';
 import { CLIENT, TENANT } from './demoTenant';
 
 export const demo = {
@@ -9,12 +10,18 @@ export const demo = {
   clientSecret: 'demo-client-secret',
   user: 'SVC-DIME',
   accessKey: 'demo-web-service-access-key',
+  windowsUser: 'CRONUS\\svc-dime',
+  windowsPassword: 'demo-windows-password',
 };
 
 async function main(): Promise<void> {
   const entraPort = Number(process.env.ENTRA_FAKE_PORT ?? 7081);
   const bcPort = Number(process.env.BC_FAKE_PORT ?? 7082);
   const fakes = await startBackOfficeFakes(demo, { entra: entraPort, bc: bcPort });
+  // A second server instance with the Windows credential type (NTLM only), as on-premises installs default to.
+  const windows = new BusinessCentralFake();
+  windows.windows.addUser(demo.windowsUser, demo.windowsPassword);
+  await windows.http.listen(Number(process.env.BC_WINDOWS_FAKE_PORT ?? 7083));
   const { entra, bc } = fakes;
   bc.latencyMs = Number(process.env.BC_FAKE_LATENCY_MS ?? 0);
   bc.faultRate = Number(process.env.BC_FAKE_FAULT_RATE ?? 0);
@@ -42,12 +49,20 @@ async function main(): Promise<void> {
   );
   console.log(`bc-onprem URI: ${bc.url}/BC/api/dimeSoftware/dimeScheduler/v1.0/companies(1)/appointments`);
   console.log(`nav SOAP URI:  ${bc.url}/NAV/WS/CRONUS/Page/Appointment`);
+  console.log(
+    `Windows (NTLM) instance: ${windows.url}/NAV/WS/CRONUS/Page/Appointment   (authType ntlm, ${demo.windowsUser} / ${demo.windowsPassword})`,
+  );
   setInterval(() => {
-    if (bc.insertOrder.length)
-      console.log(`${new Date().toISOString()} Business Central fake has ${bc.insertOrder.length} appointment rows`);
+    for (const [name, fake] of [
+      ['Business Central fake', bc],
+      ['Windows instance fake', windows],
+    ] as const)
+      if (fake.insertOrder.length)
+        console.log(`${new Date().toISOString()} ${name} has ${fake.insertOrder.length} appointment rows`);
   }, 10_000).unref();
   const stop = async () => {
     await fakes.stop();
+    await windows.stop();
     process.exit(0);
   };
   process.on('SIGINT', stop);
