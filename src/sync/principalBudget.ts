@@ -31,6 +31,8 @@ interface Local {
   until: number;
   /** Callers waiting for one of this instance's slots. */
   waiters: Array<() => void>;
+  /** How long a permit is held, on average (0 until the first one ends): how fast the waiters move. */
+  holdMs: number;
   /** Callers inside `take`: the demand this instance asks the row for. */
   asking: number;
   /** Not before then does a busy instance ask the row for more slots again. */
@@ -43,6 +45,12 @@ interface Local {
 const MAX_WRITE_ROUNDS = 20;
 /** After the row gave no more slots, how long an instance makes do with its own before asking again. */
 const GROW_PAUSE_MS = 1000;
+/** The longest a change is deferred for a busy instance's slots. */
+const MAX_LOCAL_DEFERRAL_MS = 60_000;
+
+/** How long to defer for a queue of callers that takes `aheadMs` to drain: at least a second, spread by a quarter. */
+export const deferralMs = (aheadMs: number, random = Math.random) =>
+  Math.round(Math.min(MAX_LOCAL_DEFERRAL_MS, Math.max(GROW_PAUSE_MS, aheadMs)) * (1 + random() / 4));
 
 export function createPrincipalBudgets(deps: {
   store: BudgetStore;
@@ -66,7 +74,17 @@ export function createPrincipalBudgets(deps: {
   const localOf = (principal: string): Local => {
     let local = locals.get(principal);
     if (!local) {
-      local = { slots: 0, inUse: 0, tokens: 0, bucketStart: 0, until: 0, waiters: [], asking: 0, growAfter: 0 };
+      local = {
+        slots: 0,
+        inUse: 0,
+        tokens: 0,
+        bucketStart: 0,
+        until: 0,
+        waiters: [],
+        holdMs: 0,
+        asking: 0,
+        growAfter: 0,
+      };
       locals.set(principal, local);
     }
     return local;
@@ -153,12 +171,15 @@ export function createPrincipalBudgets(deps: {
     local.tokens--;
     stats.permits++;
     keepRenewing(principal, local);
+    const taken = now();
     let released = false;
     return {
       release(result = {}) {
         if (released) return;
         released = true;
         local.inUse--;
+        const held = now() - taken;
+        local.holdMs = local.holdMs ? 0.8 * local.holdMs + 0.2 * held : held;
         if (result.throttledMs !== undefined) {
           local.slots = 0;
           local.until = 0;
@@ -203,8 +224,12 @@ export function createPrincipalBudgets(deps: {
           if (local.slots <= before) local.growAfter = now() + GROW_PAUSE_MS;
           continue;
         }
-        // ... then wait for one of its own (a request takes milliseconds to seconds).
-        if (now() >= deadline) return { granted: false, retryAtMs: now() + GROW_PAUSE_MS };
+        // ... then wait for one of its own (a request takes milliseconds to seconds), unless the callers ahead
+        // cannot be served before the deadline: then come back about when they will have been, rather than
+        // hold the invocation only to defer it, and rather than all come back at once a second later.
+        const aheadMs = (local.waiters.length * local.holdMs) / local.slots;
+        if (now() >= deadline || now() + aheadMs > deadline)
+          return { granted: false, retryAtMs: now() + deferralMs(aheadMs) };
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, Math.max(0, deadline - now()));
           local.waiters.push(() => {

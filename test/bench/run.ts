@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { benchColdStart } from './coldStart';
 import { benchConnectors } from './connectors';
+import { benchDeliveryLog } from './deliveryLog';
 import { benchRecover } from './recover';
 import { benchScaleOut } from './scaleOut';
 import { benchSync } from './sync';
@@ -15,6 +16,7 @@ const sections: Record<string, () => unknown> = {
   'cold-start': () => benchColdStart(root),
   'uri-templates': () => benchUriTemplates(),
   connectors: () => benchConnectors(root),
+  'delivery-log': () => benchDeliveryLog(),
   sync: () => benchSync(root),
   'scale-out': () => benchScaleOut(root),
   recover: () => benchRecover(root),

@@ -6,7 +6,7 @@ import { TableClient } from '@azure/data-tables';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { silentLogger } from '../../src/platform/logging';
 import { type BudgetStore, createBudgetStore } from '../../src/stores/budgetStore';
-import { type BudgetSettings, createPrincipalBudgets, type Permit } from '../../src/sync/principalBudget';
+import { type BudgetSettings, createPrincipalBudgets, deferralMs, type Permit } from '../../src/sync/principalBudget';
 
 let store: BudgetStore;
 
@@ -95,6 +95,41 @@ describe('principal budget', () => {
     c.advance(15_000);
     const again = await Promise.all(Array.from({ length: 5 }, () => survivor.take(p)));
     expect(again.every((r) => r.granted)).toBe(true);
+  });
+
+  it('defers a caller the slots cannot serve in time until the callers ahead should be through', async () => {
+    const c = clock();
+    const settings = { maxConcurrent: 1, requestsPerWindow: 6000, windowMs: 300_000, localWaitMs: 1000 };
+    const a = instance('a', settings, c.now);
+    const p = principal();
+    const first = await permit(a, p);
+    c.advance(400); // a request takes 400 ms here
+    first.release();
+    const held = await permit(a, p);
+    // Three callers wait: the third is 800 ms behind, still within the 1 s it may wait.
+    const waiting = [a.take(p), a.take(p), a.take(p)];
+    await new Promise((r) => setImmediate(r));
+    // The fourth would be 1,200 ms behind: deferred at once, for about that long (plus up to a quarter).
+    const fourth = await a.take(p);
+    expect(fourth.granted).toBe(false);
+    if (!fourth.granted) {
+      expect(fourth.retryAtMs - c.now()).toBeGreaterThanOrEqual(1200);
+      expect(fourth.retryAtMs - c.now()).toBeLessThanOrEqual(1500);
+    }
+    // The three waiting get the slot in turn.
+    held.release();
+    for (const next of waiting) {
+      const take = await next;
+      expect(take.granted).toBe(true);
+      if (take.granted) take.permit.release();
+    }
+  });
+
+  it('defers for at least a second and at most a minute, spread by up to a quarter', () => {
+    expect(deferralMs(0, () => 0)).toBe(1000);
+    expect(deferralMs(8000, () => 0)).toBe(8000);
+    expect(deferralMs(8000, () => 1)).toBe(10_000);
+    expect(deferralMs(3_600_000, () => 0)).toBe(60_000);
   });
 
   it('takes many requests per storage round trip', async () => {
