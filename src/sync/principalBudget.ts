@@ -3,8 +3,9 @@
 // lease and reserves requests in chunks, so one storage round trip (a read and a conditional write) serves
 // many requests; a slot held by an instance that died comes back when its lease runs out.
 //
-// `take` never waits for the shared budget: when it is spent, the caller is told when to try again and
-// defers the change on the queue. It only waits, briefly, for one of this instance's own slots to free up.
+// `take` never waits for a spent window: the caller is told when to try again and defers the change on the
+// queue. It only waits, briefly (up to its deadline), for a slot: one of this instance's own to free up, or
+// the row to hand it one.
 import type { Logger } from '../platform/logging';
 import type { BudgetStore } from '../stores/budgetStore';
 import { applyGrant, applyThrottle, type BudgetLimits, type GrantRequest, tokenExpiry } from './budgetMath';
@@ -240,7 +241,15 @@ export function createPrincipalBudgets(deps: {
         continue;
       }
       const denied = await acquire(principal, local, Math.max(local.slots, wantSlots), tokens > 0 ? 0 : chunk);
-      if (denied) return { granted: false, retryAtMs: denied.retryAtMs };
+      if (!denied) continue;
+      // Other instances hold the slots (or a 429 pause is ending): when the row frees up before this caller's
+      // deadline, wait and ask again (the row now counts this instance as waiting, so the others shrink to
+      // their fair share); a spent window is further off, and the change is deferred until then.
+      if (denied.retryAtMs > deadline) {
+        const aheadMs = local.holdMs * (local.asking / Math.max(1, local.slots));
+        return { granted: false, retryAtMs: Math.max(denied.retryAtMs, now() + deferralMs(aheadMs)) };
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, denied.retryAtMs - now())));
     }
   }
 

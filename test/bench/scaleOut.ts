@@ -6,6 +6,7 @@
 // then one change at a time on an idle queue. Storage requests are counted by a proxy in front of Azurite.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { appendFileSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -112,7 +113,10 @@ async function startInstance(root: string, env: Record<string, string>): Promise
     });
     child.once('exit', (code) => reject(new Error(`an instance exited early (${code})`)));
   });
-  child.stdout!.resume();
+  // BENCH_INSTANCE_LOG=<file>: the instances' log lines, for finding out where the time goes.
+  const logFile = process.env.BENCH_INSTANCE_LOG;
+  if (logFile) child.stdout!.on('data', (d: Buffer) => appendFileSync(logFile, d));
+  else child.stdout!.resume();
   return { url: `http://127.0.0.1:${port}`, child };
 }
 

@@ -125,6 +125,20 @@ describe('principal budget', () => {
     }
   });
 
+  it('waits for a slot another instance gives back before its deadline, instead of deferring at once', async () => {
+    const c = clock();
+    const settings = { maxConcurrent: 1, requestsPerWindow: 6000, windowMs: 300_000, localWaitMs: 3000 };
+    const [a, b] = [instance('a', settings, c.now), instance('b', settings, c.now)];
+    const p = principal();
+    const held = await permit(a, p);
+    const waiting = b.take(p); // the row says no for now: b asks again a second later
+    await new Promise((r) => setTimeout(r, 100));
+    held.release(); // a goes idle and gives its slot back
+    const take = await waiting;
+    expect(take.granted).toBe(true);
+    if (take.granted) take.permit.release();
+  });
+
   it('defers for at least a second and at most a minute, spread by up to a quarter', () => {
     expect(deferralMs(0, () => 0)).toBe(1000);
     expect(deferralMs(8000, () => 0)).toBe(8000);
