@@ -130,8 +130,11 @@ export function isLoopbackUrl(url: string): boolean {
   }
 }
 
-/** How long a busy instance waits for one of its own request slots before deferring the change. */
-const BUDGET_LOCAL_WAIT_MS = 5_000;
+/**
+ * How long a change may wait for a request slot before it is deferred: waiting is cheap backpressure (the host
+ * takes no more messages while its invocations wait), a deferral costs storage writes and a trip round the queue.
+ */
+const BUDGET_LOCAL_WAIT_MS = 30_000;
 
 /**
  * The longest a send takes once it holds a request permit: a token and the request, twice when a 401

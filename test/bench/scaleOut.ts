@@ -322,9 +322,15 @@ async function benchScenario(root: string, scenario: Scenario, withIdle: boolean
     BACKOFFICE_WINDOW_SECONDS: String(limits.windowMs / 1000),
   };
   try {
-    const batched = await runPipeline(root, scenario, base, fakes, storage, {});
-    const single = await runPipeline(root, scenario, base, fakes, storage, { SYNC_BATCH_MAX_OPERATIONS: '1' });
-    const rows = (name: string, run: RunFigures) =>
+    // BENCH_SCALE_PIPELINE=batched or single runs only that one (to look into it); both by default.
+    const only = process.env.BENCH_SCALE_PIPELINE;
+    const runs: Array<[string, RunFigures]> = [];
+    for (const [key, name, settings] of [
+      ['batched', '$batch + shared budget', {}],
+      ['single', 'one request per change', { SYNC_BATCH_MAX_OPERATIONS: '1' }],
+    ] as const)
+      if (!only || only === key) runs.push([name, await runPipeline(root, scenario, base, fakes, storage, settings)]);
+    const rows = ([name, run]: [string, RunFigures]) =>
       run.perPrincipal.map((p) => [
         name,
         p.principal.split(':')[0]!,
@@ -339,12 +345,9 @@ async function benchScenario(root: string, scenario: Scenario, withIdle: boolean
     printTable(
       `Scale-out: ${INSTANCES} instances, ${scenario.changes} changes x 2 principals, fake at 20 ms, 5 at once, ${scenario.title}`,
       ['pipeline', 'principal', 'changes/s', 'req/change', '429s', 'peak', 'p50 ms', 'p99 ms', 'storage req/change'],
-      [...rows('$batch + shared budget', batched), ...rows('one request per change', single)],
+      runs.flatMap(rows),
     );
-    for (const [name, run] of [
-      ['batched', batched],
-      ['one per change', single],
-    ] as const)
+    for (const [name, run] of runs)
       if (run.delivered < scenario.changes * 2)
         console.log(
           `(${name}: ${run.delivered} of ${scenario.changes * 2} delivered within the ${scenario.capMs / 1000} s cap)`,
