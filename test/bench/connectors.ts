@@ -42,6 +42,7 @@ export async function startBenchEnvironment(root: string, env: Record<string, st
     BACKOFFICE_ALLOW_LOOPBACK: 'true',
     APPOINTMENTS_QUEUE: 'bench-appointments',
     APPOINTMENT_RETRIES_QUEUE: 'bench-retries',
+    RECOVERIES_QUEUE: 'bench-recoveries',
     POISON_SWEEP_SCHEDULE: '0 */5 * * * *',
     ...env,
   });

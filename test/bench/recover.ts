@@ -32,6 +32,9 @@ export async function benchRecover(root: string): Promise<void> {
     BACKOFFICE_ALLOW_LOOPBACK: 'true',
     AUTH_MODE: 'off',
     ENTRA_AUTHORITY_HOST: fakes.entraUrl,
+    APPOINTMENTS_QUEUE: 'bench-recover-appointments',
+    APPOINTMENT_RETRIES_QUEUE: 'bench-recover-retries',
+    RECOVERIES_QUEUE: 'bench-recover-recoveries',
     POISON_SWEEP_SCHEDULE: '0 */5 * * * *',
   });
   const host = await startHost({ appRoot: root, entry: 'dist-bench/src/index.js', port: 0, log: () => undefined });
