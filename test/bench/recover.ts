@@ -11,7 +11,7 @@ import { demo } from '../fakes/serve';
 import { changeMessage } from '../support/changes';
 import { printTable } from './report';
 import { countingProxy } from './scaleOut';
-import { startFakes } from './sync';
+import { demoConnectors, startFakes } from './sync';
 
 const ROWS = Number(process.env.BENCH_RECOVER_ROWS ?? 10_000);
 /** The tables a recovery reads: the delivery log, its markers, the sync state, the connector. */
@@ -69,14 +69,7 @@ export async function benchRecover(root: string): Promise<void> {
   };
   try {
     const sourceApp = `RECOVER${randomBytes(3).toString('hex').toUpperCase()}`;
-    const connector = (body: string) => ({
-      name: 'onprem',
-      sourceApp,
-      backOffice: 'bc-onprem',
-      webServiceUri: `${fakes.bcUrl}/BC/api/dimeSoftware/dimeScheduler/v1.0/companies(1)/appointments`,
-      login: demo.user,
-      password: body,
-    });
+    const connector = (password: string) => ({ ...demoConnectors(fakes.bcUrl, sourceApp).onprem, password });
     const id = (await api('POST', '/api/connectors', connector('not-the-access-key'))).body.id as string;
     const since = new Date(Date.now() - 1000).toISOString();
 

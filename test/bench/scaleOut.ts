@@ -13,11 +13,9 @@ import { join } from 'node:path';
 import { startAzurite } from '../../src/local/azurite';
 import { KeyVaultEmulator } from '../../src/local/keyVaultEmulator';
 import { freePort } from '../../src/local/ports';
-import { TENANT } from '../fakes/demoTenant';
-import { demo } from '../fakes/serve';
 import { changeMessage } from '../support/changes';
 import { percentile, printTable } from './report';
-import { type Fakes, startFakes } from './sync';
+import { demoConnectors, type Fakes, startFakes } from './sync';
 
 const INSTANCES = 3;
 
@@ -170,22 +168,9 @@ async function runPipeline(
     };
     const sourceApp = `SCALE${suffix.toUpperCase()}`;
     // Each run its own app registration and user: the fake counts them as principals of their own.
-    await post(0, '/api/connectors', {
-      name: 'online',
-      sourceApp,
-      backOffice: 'bc-online',
-      webServiceUri: `${fakes.bcUrl}/v2.0/${TENANT}/Production/api/dimeSoftware/dimeScheduler/v1.0/companies(1)/appointments`,
-      login: TENANT,
-      password: `client_id=${demo.clientId}&client_secret=${demo.clientSecret}`,
-    });
-    await post(0, '/api/connectors', {
-      name: 'onprem',
-      sourceApp,
-      backOffice: 'bc-onprem',
-      webServiceUri: `${fakes.bcUrl}/BC/api/dimeSoftware/dimeScheduler/v1.0/companies(1)/appointments`,
-      login: demo.user,
-      password: demo.accessKey,
-    });
+    const connectors = demoConnectors(fakes.bcUrl, sourceApp);
+    await post(0, '/api/connectors', connectors.online);
+    await post(0, '/api/connectors', connectors.onprem);
     const principalsBefore = await principalStats(fakes);
     const insertedBefore = (await inserted(fakes, 0)).ids.length;
     const storageBefore = storage.count();
@@ -252,14 +237,7 @@ async function idleLatency(root: string, base: Record<string, string>, fakes: Fa
     await fetch(`${instance.url}/api/connectors`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        name: 'onprem',
-        sourceApp,
-        backOffice: 'bc-onprem',
-        webServiceUri: `${fakes.bcUrl}/BC/api/dimeSoftware/dimeScheduler/v1.0/companies(1)/appointments`,
-        login: demo.user,
-        password: demo.accessKey,
-      }),
+      body: JSON.stringify(demoConnectors(fakes.bcUrl, sourceApp).onprem),
     });
     const samples: number[] = [];
     for (let i = 0; i < 20; i++) {

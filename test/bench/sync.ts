@@ -24,6 +24,28 @@ export interface Fakes {
 }
 
 /** `npm run fakes` in a child process, on free ports, with the benchmark's latency (and more settings). */
+/** The demo tenant's two connectors against the Business Central fake: an OAuth app and a Basic user. */
+export function demoConnectors(bcUrl: string, sourceApp: string) {
+  return {
+    online: {
+      name: 'online',
+      sourceApp,
+      backOffice: 'bc-online',
+      webServiceUri: `${bcUrl}/v2.0/${TENANT}/Production/api/dimeSoftware/dimeScheduler/v1.0/companies(1)/appointments`,
+      login: TENANT,
+      password: `client_id=${demo.clientId}&client_secret=${demo.clientSecret}`,
+    },
+    onprem: {
+      name: 'onprem',
+      sourceApp,
+      backOffice: 'bc-onprem',
+      webServiceUri: `${bcUrl}/BC/api/dimeSoftware/dimeScheduler/v1.0/companies(1)/appointments`,
+      login: demo.user,
+      password: demo.accessKey,
+    },
+  };
+}
+
 export async function startFakes(env: Record<string, string> = {}): Promise<Fakes> {
   const child = fork(resolve(__dirname, '..', 'fakes', 'serve.js'), [], {
     env: {
@@ -101,22 +123,9 @@ export async function benchSync(root: string): Promise<void> {
         body: JSON.stringify(body),
       });
     const sourceApp = 'BENCHSYNC';
-    await api('/api/connectors', {
-      name: 'online',
-      sourceApp,
-      backOffice: 'bc-online',
-      webServiceUri: `${fakes.bcUrl}/v2.0/${TENANT}/Production/api/dimeSoftware/dimeScheduler/v1.0/companies(1)/appointments`,
-      login: TENANT,
-      password: `client_id=${demo.clientId}&client_secret=${demo.clientSecret}`,
-    });
-    await api('/api/connectors', {
-      name: 'onprem',
-      sourceApp,
-      backOffice: 'bc-onprem',
-      webServiceUri: `${fakes.bcUrl}/BC/api/dimeSoftware/dimeScheduler/v1.0/companies(1)/appointments`,
-      login: demo.user,
-      password: demo.accessKey,
-    });
+    const connectors = demoConnectors(fakes.bcUrl, sourceApp);
+    await api('/api/connectors', connectors.online);
+    await api('/api/connectors', connectors.onprem);
 
     let peakRss = process.memoryUsage().rss;
     const sampler = setInterval(() => {
