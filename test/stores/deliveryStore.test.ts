@@ -54,6 +54,22 @@ function row(o: Partial<StoredDelivery> & { connectorId: string | null; sourceAp
   };
 }
 
+/** What the sync hands the delivery log to record: a row without the fields the log fills in. */
+function toRecord(connectorId: string) {
+  const {
+    createdAt: _c,
+    updatedAt: _u,
+    history: _h,
+    attempts: _a,
+    status: _s,
+    ...base
+  } = row({
+    connectorId,
+    sourceApp: 'RACE',
+  });
+  return base;
+}
+
 async function insertAt(ms: number, r: StoredDelivery) {
   const stamped = { ...r, createdAt: new Date(ms).toISOString(), updatedAt: new Date(ms).toISOString() };
   expect((await store.insert(stamped, ms)).created).toBe(true);
@@ -121,20 +137,7 @@ describe('the delivery log in Table Storage', () => {
     // Three instances: three stores with batchers of their own over one table, as the sync writes rows.
     const logs = [0, 1, 2].map(() => createDeliveryLog(createDeliveryStore(table, new TableBatcher(table)), Date.now));
     const connectorId = randomUUID();
-    const bases = Array.from({ length: 40 }, () => {
-      const {
-        createdAt: _c,
-        updatedAt: _u,
-        history: _h,
-        attempts: _a,
-        status: _s,
-        ...base
-      } = row({
-        connectorId,
-        sourceApp: 'RACE',
-      });
-      return base;
-    });
+    const bases = Array.from({ length: 40 }, () => toRecord(connectorId));
     const statuses = ['retrying', 'delivered', 'stale'] as const;
     await Promise.all(bases.flatMap((base) => logs.map((log, i) => log.record(base, statuses[i]!, silentLogger))));
     const ids = await all({ connectorId }, 1000);
@@ -171,17 +174,7 @@ describe('the delivery log in Table Storage', () => {
     const a = createDeliveryLog(createDeliveryStore(slowTable, new TableBatcher(slowTable)), Date.now);
     const b = createDeliveryLog(createDeliveryStore(table, new TableBatcher(table)), Date.now);
     const connectorId = randomUUID();
-    const {
-      createdAt: _c,
-      updatedAt: _u,
-      history: _h,
-      attempts: _a,
-      status: _s,
-      ...base
-    } = row({
-      connectorId,
-      sourceApp: 'RACE',
-    });
+    const base = toRecord(connectorId);
     const first = a.record(base, 'retrying', silentLogger);
     await eventually(() => store.keysOf(base.id)); // A's pointer is there, its row is not
     await b.record(base, 'delivered', silentLogger);
