@@ -76,10 +76,7 @@ export function createSender(deps: SendDeps) {
 
   async function sendBatch(target: BackOfficeTarget, principal: string, group: PendingDelivery[]): Promise<void> {
     const claimed = await claimAll(group);
-    if (claimed.length <= 1) {
-      if (claimed.length === 1) await sendClaimedAlone(target, principal, claimed[0]!);
-      return;
-    }
+    if (claimed.length === 0) return;
     const go = await readyToSend(principal, claimed);
     if (!go) return;
     const { permit, ready } = go;
