@@ -41,6 +41,10 @@ export function createBackOfficeClient(deps: {
   const now = deps.now ?? Date.now;
 
   /** Sends with credentials; a bearer token only ever goes to the connector's own host, and a 401 refreshes it once. */
+  /** A network failure during the request, as the request stage's outcome; anything else as it is. */
+  const requestStage = (error: unknown) =>
+    error instanceof NetworkError ? new StageError('request', classifyNetworkError(error)) : error;
+
   async function sendAuthorized(target: BackOfficeTarget, request: OutboundRequest): Promise<OutboundResponse> {
     if (new URL(request.url).host !== new URL(target.webServiceUri).host)
       throw new Error('refusing to send credentials to another host');
@@ -54,8 +58,7 @@ export function createBackOfficeClient(deps: {
         });
         return { res, bearer: auth?.startsWith('Bearer ') ?? false };
       } catch (error) {
-        if (error instanceof NetworkError) throw new StageError('request', classifyNetworkError(error));
-        throw error;
+        throw requestStage(error);
       }
     };
     const first = await attempt(false);
@@ -102,8 +105,7 @@ export function createBackOfficeClient(deps: {
         );
       return answered;
     } catch (error) {
-      if (error instanceof NetworkError) throw new StageError('request', classifyNetworkError(error));
-      throw error;
+      throw requestStage(error);
     } finally {
       connection.close();
     }
