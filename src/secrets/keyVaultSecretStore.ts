@@ -11,8 +11,32 @@ const emulatorCredential: TokenCredential = {
   getToken: async () => ({ token: 'local-emulator', expiresOnTimestamp: Date.now() + 3_600_000 }),
 };
 
+/** Recover-then-write rounds before a write that keeps meeting a soft-deleted name gives up. */
+const MAX_SET_ROUNDS = 5;
+
 export interface KeyVaultSecretStoreOptions {
   pollIntervalMs?: number;
+  /** How long a delete or recover waits to see its result before it returns with the request accepted. */
+  settleWithinMs?: number;
+}
+
+interface StartedOperation {
+  poll(): Promise<void>;
+  isDone(): boolean;
+}
+
+/**
+ * Waits for a started delete or recover to show its result, but not forever. The SDK's pollUntilDone has no end,
+ * and a concurrent writer of the same name (a connector DELETE racing PUTs: delete, recover, delete) can take
+ * away the state it waits for. Past the wait the request stands accepted; whoever needs the name free or live
+ * next (set, recover) retries the 409 of a pending operation.
+ */
+async function settle(operation: StartedOperation, intervalMs: number, withinMs: number): Promise<void> {
+  const deadline = Date.now() + withinMs;
+  while (!operation.isDone() && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, intervalMs));
+    await operation.poll();
+  }
 }
 
 export function createKeyVaultSecretStore(
@@ -21,6 +45,7 @@ export function createKeyVaultSecretStore(
 ): SecretStore {
   const local = config.keyVault.allowInsecure && isLoopbackUrl(config.keyVault.uri);
   const pollIntervalMs = options.pollIntervalMs ?? (local ? 50 : 2000);
+  const settleWithinMs = options.settleWithinMs ?? (local ? 2_000 : 30_000);
   let client: SecretClient | undefined;
   // A secret version never changes, so a version once read can be served from memory (bounded, oldest out).
   // Each cached value is registered with the redactor while it is cached, and released when it leaves.
@@ -60,8 +85,7 @@ export function createKeyVaultSecretStore(
     // A delete that is still pending answers 409 to recover as well: retry briefly.
     for (let attempt = 0; ; attempt++) {
       try {
-        const poller = await kv().beginRecoverDeletedSecret(name, { intervalInMs: pollIntervalMs });
-        await poller.pollUntilDone();
+        await settle(await kv().beginRecoverDeletedSecret(name), pollIntervalMs, settleWithinMs);
         return;
       } catch (error) {
         if (statusCodeOf(error) === 404) return;
@@ -77,18 +101,20 @@ export function createKeyVaultSecretStore(
         contentType: 'connector-credential',
         ...(options.expiresOn ? { expiresOn: options.expiresOn } : {}),
       };
-      try {
-        const result = await kv()
-          .setSecret(name, value, properties)
-          .catch(async (error: unknown) => {
-            if (statusCodeOf(error) !== 409) throw error;
-            // The name is soft-deleted (the credential was cleared before): bring it back, then add a version.
-            await recover(name);
-            return kv().setSecret(name, value, properties);
-          });
-        return { name, version: result.properties.version! };
-      } catch (error) {
-        return fail('write', error);
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const result = await kv().setSecret(name, value, properties);
+          return { name, version: result.properties.version! };
+        } catch (error) {
+          // 409: the name is soft-deleted (the credential was cleared before, or a delete of the connector is
+          // racing this write): bring it back, then write again.
+          if (statusCodeOf(error) !== 409 || attempt >= MAX_SET_ROUNDS) return fail('write', error);
+        }
+        try {
+          await recover(name);
+        } catch (error) {
+          return fail('write', error);
+        }
       }
     },
     async get(ref: SecretRef) {
@@ -124,8 +150,7 @@ export function createKeyVaultSecretStore(
     },
     async delete(name) {
       try {
-        const poller = await kv().beginDeleteSecret(name, { intervalInMs: pollIntervalMs });
-        await poller.pollUntilDone();
+        await settle(await kv().beginDeleteSecret(name), pollIntervalMs, settleWithinMs);
       } catch (error) {
         if (statusCodeOf(error) !== 404) fail('delete', error);
       }
