@@ -136,7 +136,7 @@ export async function benchSync(root: string): Promise<void> {
     for (let i = 0; i < CHANGES; i += 100) {
       const batch = Array.from({ length: Math.min(100, CHANGES - i) }, () => changeMessage(sourceApp));
       const res = await api('/api/appointments', batch);
-      if (res.status !== 202) throw new Error(`enqueue failed: ${res.status}`);
+      if (res.status !== 202) throw new Error(`enqueue failed: ${res.status} ${await res.text()}`);
     }
     const target = CHANGES * 2;
     let inserted = 0;
