@@ -1,7 +1,7 @@
 // Azurite from the npm package as a child process: loopback only, in memory, no telemetry.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
-import { waitForPort } from './ports';
+import { freePort, waitForPort } from './ports';
 
 export const azuriteAccount = {
   name: 'devstoreaccount1',
@@ -93,6 +93,24 @@ export async function startAzurite(
     process: child,
     stop: () => stopChild(child),
   };
+}
+
+/**
+ * Azurite on three ports the OS says are free. Between asking and Azurite binding, a port can be taken (an
+ * outgoing connection gets it as its local port, or two asks get the same one): then it starts again on others.
+ */
+export async function startAzuriteOnFreePorts(
+  options: { location?: string; debugLog?: boolean } = {},
+): Promise<RunningAzurite> {
+  for (let attempt = 1; ; attempt++) {
+    const ports = { blob: await freePort(), queue: await freePort(), table: await freePort() };
+    if (new Set(Object.values(ports)).size < 3) continue;
+    try {
+      return await startAzurite({ ...options, ports });
+    } catch (error) {
+      if (attempt >= 5 || !/EADDRINUSE/.test(String(error))) throw error;
+    }
+  }
 }
 
 /** SIGTERM, then SIGKILL if the child is still there after a grace period. */

@@ -3,10 +3,9 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { TableClient } from '@azure/data-tables';
-import { type RunningAzurite, startAzurite } from '../../src/local/azurite';
+import { type RunningAzurite, startAzuriteOnFreePorts } from '../../src/local/azurite';
 import { type RunningHost, startHost } from '../../src/local/host';
 import { KeyVaultEmulator } from '../../src/local/keyVaultEmulator';
-import { freePort } from '../../src/local/ports';
 import { percentile, printTable } from './report';
 
 const N = 300;
@@ -30,9 +29,7 @@ export interface BenchEnvironment {
 
 /** Azurite + emulator + the built app behind the host stand-in, as `npm start` runs it. */
 export async function startBenchEnvironment(root: string, env: Record<string, string> = {}): Promise<BenchEnvironment> {
-  const azurite = await startAzurite({
-    ports: { blob: await freePort(), queue: await freePort(), table: await freePort() },
-  });
+  const azurite = await startAzuriteOnFreePorts();
   const vault = new KeyVaultEmulator();
   await vault.start();
   Object.assign(process.env, {

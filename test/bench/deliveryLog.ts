@@ -3,8 +3,7 @@
 // filter as a property query, which must read every matching row to find the newest 50.
 import { randomUUID } from 'node:crypto';
 import { TableClient } from '@azure/data-tables';
-import { startAzurite } from '../../src/local/azurite';
-import { freePort } from '../../src/local/ports';
+import { startAzuriteOnFreePorts } from '../../src/local/azurite';
 import type { DeliveryStatus } from '../../src/model/delivery';
 import { createDeliveryStore, type DeliveryFilter, type StoredDelivery } from '../../src/stores/deliveryStore';
 import { TableBatcher } from '../../src/stores/tableBatcher';
@@ -59,9 +58,7 @@ async function timed(count: number, run: (i: number) => Promise<unknown>): Promi
 }
 
 export async function benchDeliveryLog(): Promise<void> {
-  const azurite = await startAzurite({
-    ports: { blob: await freePort(), queue: await freePort(), table: await freePort() },
-  });
+  const azurite = await startAzuriteOnFreePorts();
   try {
     const options = { allowInsecureConnection: true };
     const client = TableClient.fromConnectionString(azurite.connectionString, 'benchdeliveries', options);

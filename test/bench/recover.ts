@@ -3,10 +3,9 @@
 // recovered row. Beside it, what keeping the latest revision of every appointment (for resync) costs per synced
 // change, from the same run's storage requests. The app runs as `npm start` runs it, over a counting proxy.
 import { randomBytes } from 'node:crypto';
-import { startAzurite } from '../../src/local/azurite';
+import { startAzuriteOnFreePorts } from '../../src/local/azurite';
 import { startHost } from '../../src/local/host';
 import { KeyVaultEmulator } from '../../src/local/keyVaultEmulator';
-import { freePort } from '../../src/local/ports';
 import { demo } from '../fakes/serve';
 import { changeMessage } from '../support/changes';
 import { printTable } from './report';
@@ -18,9 +17,7 @@ const ROWS = Number(process.env.BENCH_RECOVER_ROWS ?? 10_000);
 const READ_TABLES = ['deliveries', 'recoveries', 'syncstate', 'connectors'];
 
 export async function benchRecover(root: string): Promise<void> {
-  const azurite = await startAzurite({
-    ports: { blob: await freePort(), queue: await freePort(), table: await freePort() },
-  });
+  const azurite = await startAzuriteOnFreePorts();
   const tables = await countingProxy(azurite.ports.table);
   const vault = new KeyVaultEmulator();
   await vault.start();

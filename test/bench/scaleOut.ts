@@ -10,7 +10,7 @@ import { appendFileSync } from 'node:fs';
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { startAzurite } from '../../src/local/azurite';
+import { startAzuriteOnFreePorts } from '../../src/local/azurite';
 import { KeyVaultEmulator } from '../../src/local/keyVaultEmulator';
 import { freePort } from '../../src/local/ports';
 import { changeMessage } from '../support/changes';
@@ -18,6 +18,8 @@ import { percentile, printTable } from './report';
 import { demoConnectors, type Fakes, startFakes } from './sync';
 
 const INSTANCES = 3;
+/** Changes sent one at a time on an idle queue (each after 3 s of quiet). */
+const IDLE_SAMPLES = Number(process.env.BENCH_IDLE_SAMPLES ?? 20);
 
 interface Scenario {
   title: string;
@@ -240,7 +242,7 @@ async function idleLatency(root: string, base: Record<string, string>, fakes: Fa
       body: JSON.stringify(demoConnectors(fakes.bcUrl, sourceApp).onprem),
     });
     const samples: number[] = [];
-    for (let i = 0; i < 20; i++) {
+    for (let i = 0; i < IDLE_SAMPLES; i++) {
       // Let the queue go idle first: the host polls an empty queue less and less often (up to 1 s).
       await new Promise((r) => setTimeout(r, 3000));
       const from = (await inserted(fakes, 0)).ids.length;
@@ -275,9 +277,7 @@ export async function benchScaleOut(root: string): Promise<void> {
 
 async function benchScenario(root: string, scenario: Scenario, withIdle: boolean): Promise<void> {
   const { limits } = scenario;
-  const azurite = await startAzurite({
-    ports: { blob: await freePort(), queue: await freePort(), table: await freePort() },
-  });
+  const azurite = await startAzuriteOnFreePorts();
   const table = await countingProxy(azurite.ports.table);
   const queue = await countingProxy(azurite.ports.queue);
   const storage = { count: () => table.count() + queue.count() };
@@ -333,7 +333,7 @@ async function benchScenario(root: string, scenario: Scenario, withIdle: boolean
     if (withIdle) {
       const idle = await idleLatency(root, base, fakes);
       console.log(
-        `Idle queue, one change at a time (20): p50 ${percentile(idle, 50).toFixed(0)} ms, p99 ${percentile(idle, 99).toFixed(0)} ms.`,
+        `Idle queue, one change at a time (${IDLE_SAMPLES}): p50 ${percentile(idle, 50).toFixed(0)} ms, p99 ${percentile(idle, 99).toFixed(0)} ms.`,
       );
     }
   } finally {

@@ -1,11 +1,10 @@
 import type { TestProject } from 'vitest/node';
-import { type RunningAzurite, startAzurite } from '../../src/local/azurite';
-import { freePort } from '../../src/local/ports';
+import { type RunningAzurite, startAzuriteOnFreePorts } from '../../src/local/azurite';
 
 let azurite: RunningAzurite | undefined;
 
 export async function setup(project: TestProject): Promise<void> {
-  azurite = await startAzurite({ ports: { blob: await freePort(), queue: await freePort(), table: await freePort() } });
+  azurite = await startAzuriteOnFreePorts();
   project.provide('azuriteConnectionString', azurite.connectionString);
   project.provide('azuriteQueuePort', azurite.ports.queue);
   project.provide('azuriteTablePort', azurite.ports.table);

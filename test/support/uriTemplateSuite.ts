@@ -1,6 +1,6 @@
 // The RFC 6570 conformance suite vendored in test/fixtures/uritemplate-test (Apache-2.0; see its README).
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 export type SuiteValue = string | number | null | string[] | Record<string, string>;
 export type SuiteVariables = Record<string, SuiteValue>;
@@ -13,7 +13,15 @@ export interface SuiteCase {
   variables: SuiteVariables;
 }
 
-const suiteDir = join(__dirname, '..', 'fixtures', 'uritemplate-test');
+/** The repository root: the nearest folder up with a package.json (compiled into dist-bench/ too, for the bench). */
+function repoRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    if (dirname(dir) === dir) throw new Error(`no package.json above ${from}`);
+  }
+}
+
+const suiteDir = join(repoRoot(__dirname), 'test', 'fixtures', 'uritemplate-test');
 export const suiteFiles = [
   'spec-examples.json',
   'spec-examples-by-section.json',

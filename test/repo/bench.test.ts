@@ -1,0 +1,65 @@
+// `npm run bench` keeps working: every section builds, starts what it needs and prints its table, at sizes that
+// take seconds. The figures are not judged here (benchmarks fail nothing); a section that throws is.
+// Twice a section broke unnoticed when the app gained a required setting (RECOVERIES_QUEUE, AUTH_MODE).
+import { execFileSync, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+const root = join(__dirname, '..', '..');
+const small = {
+  BENCH_SYNC_CHANGES: '40',
+  BENCH_RECOVER_ROWS: '40',
+  BENCH_LOG_ROWS: '400',
+  BENCH_SCALE_CHANGES: '10',
+  BENCH_IDLE_SAMPLES: '2',
+  BENCH_URI_ITERATIONS: '2000',
+};
+
+function runSection(section: string): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(root, 'dist-bench', 'test', 'bench', 'run.js'), section], {
+      cwd: root,
+      env: { ...process.env, ...small },
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.on('exit', (code) => resolve({ code, out }));
+  });
+}
+
+beforeAll(() => {
+  execFileSync(
+    process.execPath,
+    [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.bench.json'],
+    {
+      cwd: root,
+    },
+  );
+}, 120_000);
+
+describe('npm run bench', () => {
+  // The title each section prints above its table.
+  const sections: Array<[string, RegExp]> = [
+    ['cold-start', /^Cold start: module load time/m],
+    ['uri-templates', /^URI templates: .*\n.*\n-+.*\nours \(compileUriTemplate\) +\d+ +\d+ +270\/270$/m],
+    ['connectors', /^Connectors: local runtime vs bare TableClient/m],
+    ['delivery-log', /^Delivery log: 400 rows/m],
+    ['sync', /^Sync: 40 changes x 2 connectors/m],
+    [
+      'recover',
+      /^Recover: 40 failed rows of one connector sent again[\s\S]*delivered by the recovery +40 \(fake inserted 40\)/m,
+    ],
+    ['scale-out', /^Idle queue, one change at a time \(2\): p50 \d+ ms/m],
+  ];
+  for (const [section, printed] of sections)
+    it(`the ${section} section runs and prints its figures`, async () => {
+      const { code, out } = await runSection(section);
+      expect(out).toMatch(printed);
+      expect(code).toBe(0);
+    }, 240_000);
+});
