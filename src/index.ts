@@ -3,6 +3,7 @@
 import { app } from '@azure/functions';
 import { guardDeepMessages } from './functions/deepMessageGuard';
 import { lazyHttp, lazyQueue, lazyTimer } from './functions/lazy';
+import { registerLifecycleHooks } from './functions/lifecycle';
 import { httpFunctions, modules, queueFunctions, timerFunctions } from './functions/manifest';
 
 // Callers authenticate with Entra ID bearer tokens, checked in the app (AUTH_MODE); function keys are not used.
@@ -24,4 +25,5 @@ for (const f of queueFunctions)
 for (const f of timerFunctions)
   app.timer(f.name, { schedule: f.schedule, runOnStartup: false, handler: lazyTimer(modules[f.module], f.name) });
 
+registerLifecycleHooks();
 guardDeepMessages();

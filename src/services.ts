@@ -16,6 +16,7 @@ import { type AppConfig, loadConfig } from './platform/config';
 import type { Logger } from './platform/logging';
 import { consoleSink, createLogger } from './platform/logging';
 import { tableNames } from './platform/resourceNames';
+import { onShutdown } from './platform/shutdown';
 import { createStorage } from './platform/storage';
 import { createSyncQueues } from './queues/syncQueues';
 import { createKeyVaultSecretStore } from './secrets/keyVaultSecretStore';
@@ -92,6 +93,14 @@ export function createServices(config: AppConfig) {
     newId: randomUUID,
   });
 
+  const budgets = createPrincipalBudgets({
+    store: createBudgetStore(table(tableNames.budgets)),
+    settings: config.budget,
+    instanceId,
+    log: createLogger(consoleSink, { component: 'budget', instanceId }),
+  });
+  // A stopping instance hands its budget slots to the others at once, not when its lease runs out.
+  onShutdown(() => budgets.giveBackAll());
   const sync = createSyncUseCases({
     connectorsOf: cachedBySourceApp((app) => connectorStore.routedTo(app), config.sync.connectorCacheMs),
     connectorById: async (id) => (await connectorStore.get(id))?.value,
@@ -103,12 +112,7 @@ export function createServices(config: AppConfig) {
     audit,
     backOffice,
     secrets,
-    budgets: createPrincipalBudgets({
-      store: createBudgetStore(table(tableNames.budgets)),
-      settings: config.budget,
-      instanceId,
-      log: createLogger(consoleSink, { component: 'budget', instanceId }),
-    }),
+    budgets,
     config,
   });
 

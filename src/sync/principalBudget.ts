@@ -253,7 +253,24 @@ export function createPrincipalBudgets(deps: {
     }
   }
 
-  return { take, stats };
+  /**
+   * The instance is stopping (scale-in, a deployment, Ctrl-C): every slot and reserved request not in use goes
+   * back now, so the other instances need not wait for the lease to run out.
+   */
+  async function giveBackAll(): Promise<void> {
+    await Promise.all(
+      [...locals].map(async ([principal, local]) => {
+        clearTimeout(local.idleTimer);
+        if (local.acquiring) await local.acquiring.catch(() => undefined);
+        if (local.slots <= local.inUse && local.tokens === 0) return;
+        await acquire(principal, local, local.inUse, 0).catch((error) =>
+          deps.log.warn('budget.give-back-failed', { error }),
+        );
+      }),
+    );
+  }
+
+  return { take, stats, giveBackAll };
 }
 
 export type PrincipalBudgets = ReturnType<typeof createPrincipalBudgets>;

@@ -1,0 +1,65 @@
+// A stopping instance (scale-in, a deployment) gives its Business Central budget slots back when the host
+// terminates the app, so the other instances need not wait for its lease (15 s) to run out.
+import { randomBytes } from 'node:crypto';
+import { TableClient } from '@azure/data-tables';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { tableNames } from '../../src/platform/resourceNames';
+import { createBudgetStore } from '../../src/stores/budgetStore';
+import { BusinessCentralFake } from '../fakes/businessCentralFake';
+import { changeMessage } from '../support/changes';
+import { eventually } from '../support/eventually';
+import { jsonOf, startTestApp, type TestApp } from '../support/testApp';
+
+const KEY = 'lifecycle-access-key-7';
+let app: TestApp | undefined;
+let bc: BusinessCentralFake;
+
+beforeAll(async () => {
+  bc = new BusinessCentralFake();
+  bc.basicUsers.set('SVC', KEY);
+  await bc.start();
+  bc.latencyMs = 1_000; // the delivery is still on its way when the instance is told to stop
+  app = await startTestApp();
+});
+afterAll(async () => {
+  await app?.stop();
+  await bc.stop();
+});
+
+const budgets = createBudgetStore(async () =>
+  TableClient.fromConnectionString(inject('azuriteConnectionString'), tableNames.budgets, {
+    allowInsecureConnection: true,
+  }),
+);
+
+describe('stopping an instance', () => {
+  it('finishes the request in flight, then holds no budget slot once the host has stopped', async () => {
+    const running = app!;
+    const sourceApp = `LIFE${randomBytes(4).toString('hex').toUpperCase()}`;
+    const created = await running.fetch('/api/connectors', {
+      method: 'POST',
+      json: {
+        name: 'lifecycle',
+        sourceApp,
+        backOffice: 'bc-onprem',
+        webServiceUri: `${bc.url}/BC/api/dimeSoftware/dimeScheduler/v1.0/companies(1)/appointments`,
+        login: 'SVC',
+        password: KEY,
+      },
+    });
+    expect(created.status).toBe(201);
+    const instance = (await jsonOf(await running.fetch('/api/health?deep=true'))).instance as string;
+    const principal = `user:${new URL(bc.url).host}:svc`;
+    const liveSlots = async () =>
+      (await budgets.read(principal)).state.holders.filter((h) => h.id === instance && h.until > Date.now());
+
+    await running.fetch('/api/appointments', { method: 'POST', json: changeMessage(sourceApp) });
+    await eventually(() => bc.requests.some((r) => r.path.endsWith('/appointments')), 30_000);
+    expect((await liveSlots()).length).toBe(1); // mid-request: a slot under a lease of 15 s
+
+    await running.stop();
+    app = undefined;
+    expect(bc.inserted.size).toBe(1); // the host let the delivery finish before it stopped
+    expect(await liveSlots()).toEqual([]);
+  }, 60_000);
+});
