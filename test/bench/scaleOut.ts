@@ -330,7 +330,7 @@ async function benchScenario(root: string, scenario: Scenario, withIdle: boolean
         console.log(
           `(${name}: ${run.delivered} of ${scenario.changes * 2} delivered within the ${scenario.capMs / 1000} s cap)`,
         );
-    if (withIdle) {
+    if (withIdle && IDLE_SAMPLES > 0) {
       const idle = await idleLatency(root, base, fakes);
       console.log(
         `Idle queue, one change at a time (${IDLE_SAMPLES}): p50 ${percentile(idle, 50).toFixed(0)} ms, p99 ${percentile(idle, 99).toFixed(0)} ms.`,
