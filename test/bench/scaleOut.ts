@@ -169,7 +169,8 @@ async function runPipeline(
       return res;
     };
     const sourceApp = `SCALE${suffix.toUpperCase()}`;
-    // Each run its own app registration and user: the fake counts them as principals of their own.
+    // Every run uses the same app registration and user (the fake knows one of each): the figures per run are
+    // differences of the fake's counters before and after.
     const connectors = demoConnectors(fakes.bcUrl, sourceApp);
     await post(0, '/api/connectors', connectors.online);
     await post(0, '/api/connectors', connectors.onprem);
@@ -241,6 +242,9 @@ async function idleLatency(root: string, base: Record<string, string>, fakes: Fa
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(demoConnectors(fakes.bcUrl, sourceApp).onprem),
     });
+    // A run cut off at its cap stops its instances with requests in flight; those slots stay held until their
+    // lease runs out (15 s). Idle latency is measured after that, not the wait for a killed run's leases.
+    await new Promise((r) => setTimeout(r, 16_000));
     const samples: number[] = [];
     for (let i = 0; i < IDLE_SAMPLES; i++) {
       // Let the queue go idle first: the host polls an empty queue less and less often (up to 1 s).
