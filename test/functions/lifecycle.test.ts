@@ -1,11 +1,11 @@
 // A stopping instance (scale-in, a deployment) gives its Business Central budget slots back when the host
 // terminates the app, so the other instances need not wait for its lease (15 s) to run out.
 import { randomBytes } from 'node:crypto';
-import { TableClient } from '@azure/data-tables';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tableNames } from '../../src/platform/resourceNames';
 import { createBudgetStore } from '../../src/stores/budgetStore';
 import { BusinessCentralFake } from '../fakes/businessCentralFake';
+import { azuriteTable } from '../support/azurite';
 import { changeMessage } from '../support/changes';
 import { eventually } from '../support/eventually';
 import { jsonOf, startTestApp, type TestApp } from '../support/testApp';
@@ -26,11 +26,7 @@ afterAll(async () => {
   await bc.stop();
 });
 
-const budgets = createBudgetStore(async () =>
-  TableClient.fromConnectionString(inject('azuriteConnectionString'), tableNames.budgets, {
-    allowInsecureConnection: true,
-  }),
-);
+const budgets = createBudgetStore(async () => azuriteTable(tableNames.budgets));
 
 describe('stopping an instance', () => {
   it('finishes the request in flight, then holds no budget slot once the host has stopped', async () => {

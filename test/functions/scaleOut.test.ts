@@ -4,7 +4,6 @@
 // land in ascending order ending with the newest, the fake never answers 429 and never sees more than five
 // requests of one principal at once, and an instance killed mid-run loses nothing.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { TableClient } from '@azure/data-tables';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { KeyVaultEmulator } from '../../src/local/keyVaultEmulator';
 import { deliveryId } from '../../src/model/pushBody';
@@ -12,6 +11,7 @@ import { tableNames } from '../../src/platform/resourceNames';
 import { createBudgetStore } from '../../src/stores/budgetStore';
 import { type BackOfficeFakes, startBackOfficeFakes } from '../fakes/backOfficeFakes';
 import { TENANT } from '../fakes/demoTenant';
+import { azuriteTable } from '../support/azurite';
 import { changeMessage } from '../support/changes';
 import { type Instance, startInstance } from '../support/cluster';
 import { eventually } from '../support/eventually';
@@ -201,11 +201,7 @@ describe('three instances under Business Central limits', () => {
 
     // The dead instance's budget lease runs out (15 s after its last renewal; the rest of the run may take less):
     // within a minute it holds no slots in either principal's row.
-    const budgets = createBudgetStore(async () =>
-      TableClient.fromConnectionString(inject('azuriteConnectionString'), tableNames.budgets, {
-        allowInsecureConnection: true,
-      }),
-    );
+    const budgets = createBudgetStore(async () => azuriteTable(tableNames.budgets));
     for (const principal of [`oauth:${TENANT.toLowerCase()}:${CLIENT}`, `user:${new URL(bc.url).host}:svc`]) {
       const held = async () => (await budgets.read(principal)).state.holders.filter((h) => h.id === deadId);
       await eventually(async () => (await held()).every((h) => h.until <= Date.now()), 60_000, 1000);

@@ -4,8 +4,8 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { repoRoot as root } from '../support/testApp';
 
-const root = join(__dirname, '..', '..');
 const small = {
   BENCH_SYNC_CHANGES: '40',
   BENCH_RECOVER_ROWS: '40',

@@ -1,13 +1,14 @@
 // The delivery log's keys against real Table Storage (Azurite): newest first across partitions, every filter,
 // paging with one cursor, and retention removing rows with their pointers.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { TableClient } from '@azure/data-tables';
-import { beforeAll, describe, expect, inject, it } from 'vitest';
+import type { TableClient } from '@azure/data-tables';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { DeliveryStatus } from '../../src/model/delivery';
 import { silentLogger } from '../../src/platform/logging';
 import { createDeliveryStore, type DeliveryStore, type StoredDelivery } from '../../src/stores/deliveryStore';
 import { TableBatcher } from '../../src/stores/tableBatcher';
 import { createDeliveryLog } from '../../src/sync/deliveryLog';
+import { azuriteTable } from '../support/azurite';
 import { eventually } from '../support/eventually';
 
 let store: DeliveryStore;
@@ -16,13 +17,7 @@ const HOUR = 3_600_000;
 const T0 = Date.UTC(2026, 10, 29, 12);
 
 beforeAll(async () => {
-  const client = TableClient.fromConnectionString(
-    inject('azuriteConnectionString'),
-    `dl${randomBytes(6).toString('hex')}`,
-    {
-      allowInsecureConnection: true,
-    },
-  );
+  const client = azuriteTable(`dl${randomBytes(6).toString('hex')}`);
   await client.createTable();
   table = async () => client;
   store = createDeliveryStore(table, new TableBatcher(table));

@@ -2,20 +2,16 @@
 // the limit in flight across instances, requests counted per window, reserved requests sent only within their
 // bucket, a dead instance's slots back after its lease, and few storage round trips per request.
 import { randomBytes } from 'node:crypto';
-import { TableClient } from '@azure/data-tables';
-import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/platform/logging';
 import { type BudgetStore, createBudgetStore } from '../../src/stores/budgetStore';
 import { type BudgetSettings, createPrincipalBudgets, deferralMs, type Permit } from '../../src/sync/principalBudget';
+import { azuriteTable } from '../support/azurite';
 
 let store: BudgetStore;
 
 beforeAll(async () => {
-  const client = TableClient.fromConnectionString(
-    inject('azuriteConnectionString'),
-    `budget${randomBytes(6).toString('hex')}`,
-    { allowInsecureConnection: true },
-  );
+  const client = azuriteTable(`budget${randomBytes(6).toString('hex')}`);
   await client.createTable();
   store = createBudgetStore(async () => client);
 });

@@ -2,8 +2,7 @@
 // "retrying" before the change is queued again (its next attempt may finish first), and a row that says
 // delivered is not turned back by a late copy of the same message that waited or was deferred.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { TableClient } from '@azure/data-tables';
-import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { StoredConnector } from '../../src/model/connector';
 import { silentLogger } from '../../src/platform/logging';
 import type { SyncQueues } from '../../src/queues/syncQueues';
@@ -12,16 +11,13 @@ import { TableBatcher } from '../../src/stores/tableBatcher';
 import { createDeliveryLog, type DeliveryLog, rowBase } from '../../src/sync/deliveryLog';
 import type { PendingDelivery } from '../../src/sync/pending';
 import { createSettler } from '../../src/sync/settle';
+import { azuriteTable } from '../support/azurite';
 import { sampleChange } from '../support/changes';
 
 let deliveries: DeliveryLog;
 
 beforeAll(async () => {
-  const client = TableClient.fromConnectionString(
-    inject('azuriteConnectionString'),
-    `settle${randomBytes(6).toString('hex')}`,
-    { allowInsecureConnection: true },
-  );
+  const client = azuriteTable(`settle${randomBytes(6).toString('hex')}`);
   await client.createTable();
   const table = async () => client;
   deliveries = createDeliveryLog(createDeliveryStore(table, new TableBatcher(table)), Date.now);
