@@ -7,7 +7,7 @@ import type { PushBody } from '../model/pushBody';
 import { authorizationFor } from './authorization';
 import { schemeMismatch } from './authSchemes';
 import { authenticateMessage, NtlmError, negotiateMessage, ntlmToken, parseChallenge, parseWindowsLogin } from './ntlm';
-import { batchAddress, batchOutcomes, batchRequest } from './odataBatch';
+import { batchAddress, batchRequest, readBatchAnswer } from './odataBatch';
 import { NetworkError, type OutboundHttp, type OutboundRequest, type OutboundResponse } from './outboundHttp';
 import { classifyNetworkError, classifyResponse } from './outcome';
 import { pushRequest } from './pushRequest';
@@ -17,8 +17,11 @@ import type { TokenService } from './tokens';
 
 export type BatchResult =
   | { refused: false; outcomes: Outcome[] }
-  /** The server does not serve $batch at that address (404/400/405/501/413): send the changes one by one. */
-  | { refused: true; outcome: Outcome };
+  /**
+   * Send the changes one by one: the server does not serve $batch at that address (404/400/405/501/413), or its
+   * answer did not confirm each change (a 2xx other than 200, a malformed batch response).
+   */
+  | { refused: true; status: number; reason: string };
 
 export interface BackOfficeClient {
   deliver(target: BackOfficeTarget, body: PushBody): Promise<Outcome>;
@@ -153,11 +156,16 @@ export function createBackOfficeClient(deps: {
           const outcome = fromStage(error, elapsed);
           return { refused: false, outcomes: bodies.map(() => outcome) };
         }
-        if (BATCH_REFUSED.has(res.status)) return { refused: true, outcome: classify(target, res) };
-        if (res.status === 200) {
-          const outcomes = batchOutcomes(res, bodies.length);
-          if (outcomes) return { refused: false, outcomes };
-          return { refused: true, outcome: classify(target, res) };
+        if (BATCH_REFUSED.has(res.status))
+          return {
+            refused: true,
+            status: res.status,
+            reason: `the server does not take a $batch there (${res.status})`,
+          };
+        if (res.status >= 200 && res.status < 300) {
+          const answer = readBatchAnswer(res, bodies.length);
+          if (answer.kind === 'outcomes') return { refused: false, outcomes: answer.outcomes };
+          return { refused: true, status: res.status, reason: answer.reason };
         }
         const outcome = classify(target, res);
         return { refused: false, outcomes: bodies.map(() => outcome) };

@@ -53,20 +53,38 @@ const batchResponseSchema = z.object({
 });
 
 /**
- * Each operation's outcome from a 200 batch answer; an operation the answer does not mention is transient
- * (it may not have run). Undefined when the answer is not a batch response at all.
+ * What a $batch answer says of the changes it carried: an outcome per change, or, when the answer does not
+ * confirm each change, why not (the changes are then sent again one by one; nothing is counted delivered).
  */
-export function batchOutcomes(res: OutboundResponse, count: number): Outcome[] | undefined {
+export type BatchAnswer = { kind: 'outcomes'; outcomes: Outcome[] } | { kind: 'unconfirmed'; reason: string };
+
+/**
+ * Reads a 2xx answer to a $batch of `count` operations. Only a 200 whose body is a batch response gives
+ * outcomes: another 2xx (a proxy's 204, an OData respond-async 202) says nothing of the operations, and a body
+ * that names an operation twice, or one that was not sent, is not an answer to this request. An operation the
+ * answer leaves out is transient (it may not have run).
+ */
+export function readBatchAnswer(res: OutboundResponse, count: number): BatchAnswer {
+  if (res.status !== 200)
+    return { kind: 'unconfirmed', reason: `the $batch was answered ${res.status}, without a result per change` };
   let parsed: z.output<typeof batchResponseSchema>;
   try {
     const result = batchResponseSchema.safeParse(JSON.parse(res.body));
-    if (!result.success) return undefined;
+    if (!result.success) return { kind: 'unconfirmed', reason: 'the $batch answer is not a batch response' };
     parsed = result.data;
   } catch {
-    return undefined;
+    return { kind: 'unconfirmed', reason: 'the $batch answer is not JSON' };
   }
-  const byId = new Map(parsed.responses.map((r) => [r.id, r]));
-  return Array.from({ length: count }, (_, i) => {
+  const sent = new Set(Array.from({ length: count }, (_, i) => String(i + 1)));
+  const byId = new Map<string, (typeof parsed.responses)[number]>();
+  for (const inner of parsed.responses) {
+    if (!sent.has(inner.id))
+      return { kind: 'unconfirmed', reason: `the $batch answer names operation ${inner.id}, which was not sent` };
+    if (byId.has(inner.id))
+      return { kind: 'unconfirmed', reason: `the $batch answer names operation ${inner.id} twice` };
+    byId.set(inner.id, inner);
+  }
+  const outcomes = Array.from({ length: count }, (_, i): Outcome => {
     const inner = byId.get(String(i + 1));
     if (!inner)
       return {
@@ -75,7 +93,7 @@ export function batchOutcomes(res: OutboundResponse, count: number): Outcome[] |
         message: 'the batch answer did not include this operation',
         status: res.status,
         durationMs: res.durationMs,
-      } satisfies Outcome;
+      };
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(inner.headers ?? {})) headers[k.toLowerCase()] = String(v);
     return classifyResponse({
@@ -85,4 +103,5 @@ export function batchOutcomes(res: OutboundResponse, count: number): Outcome[] |
       durationMs: res.durationMs,
     });
   });
+  return { kind: 'outcomes', outcomes };
 }

@@ -97,8 +97,8 @@ export function createSender(deps: SendDeps) {
       singlyUntil.set(target.id, deps.now() + BATCH_FALLBACK_MS);
       claimed[0]!.p.log.warn('delivery.batch-refused', {
         connectorId: target.id,
-        status: result.outcome.status ?? null,
-        code: result.outcome.code,
+        status: result.status,
+        reason: result.reason,
         fallbackMinutes: BATCH_FALLBACK_MS / 60_000,
       });
       await Promise.all(ready.map((c) => sendClaimedAlone(target, principal, c)));

@@ -73,6 +73,11 @@ export class BusinessCentralFake {
   readonly soapServices = new Set(['Appointment']);
   /** Whether the server answers `$batch` (an older or locked-down server answers 404). */
   batchSupported = true;
+  /**
+   * Answers given to the next $batch requests instead of processing them (a proxy's 204, an OData
+   * respond-async 202, a malformed batch response): the operations are not run.
+   */
+  readonly batchAnswers: Reply[] = [];
   /** Faults answered to the operations inside a batch, in order, before their normal handling. */
   readonly innerFaults: InjectedFault[] = [];
   /** Faults for the batch operation of one change (by its body id), answered once. */
@@ -306,6 +311,8 @@ export class BusinessCentralFake {
 
   /** OData JSON $batch: each operation handled like a request of its own, each answer in the response. */
   #batch(req: RecordedRequest): Reply {
+    const scripted = this.batchAnswers.shift();
+    if (scripted) return scripted;
     if (!this.batchSupported)
       return odataError(
         404,

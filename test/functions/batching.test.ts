@@ -22,6 +22,7 @@ beforeAll(async () => {
 afterEach(() => {
   bc.batchSupported = true;
   bc.faultsFor.clear();
+  bc.batchAnswers.length = 0;
 });
 afterAll(async () => {
   await app?.stop();
@@ -141,5 +142,55 @@ describe('OData $batch', () => {
     });
     await settledRows(sourceApp, 10);
     expect(batchRequests().length - before).toBe(1); // not tried again for a while
+  });
+
+  // A 2xx that is not a batch response says nothing of the changes: none may be counted delivered on its word.
+  // Each case is a connector of its own, since an unconfirmed answer makes the connector send singly for a while.
+  it.each([
+    ['a proxy answering 204', { status: 204 }],
+    ['an OData respond-async 202', { status: 202, headers: { location: 'https://bc.example/monitor/1' }, body: '' }],
+    ['a 201 without a body', { status: 201 }],
+    [
+      'a 200 naming one operation twice',
+      {
+        status: 200,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          responses: [
+            { id: '1', status: 201, body: {} },
+            { id: '1', status: 201, body: {} },
+            { id: '2', status: 201, body: {} },
+            { id: '3', status: 201, body: {} },
+          ],
+        }),
+      },
+    ],
+    [
+      'a 200 naming an operation that was not sent',
+      {
+        status: 200,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ responses: ['1', '2', '3', '9'].map((id) => ({ id, status: 201, body: {} })) }),
+      },
+    ],
+  ])('never counts a change delivered on %s: they go again one by one and land', async (_case, answer) => {
+    const sourceApp = newApp();
+    const id = await connector(sourceApp);
+    bc.batchAnswers.push(answer);
+    const before = batchRequests().length;
+    const changes = Array.from({ length: 3 }, () => changeMessage(sourceApp));
+    await app.fetch('/api/appointments', { method: 'POST', json: changes });
+    const rows = await settledRows(sourceApp, 3);
+    expect(batchRequests().length - before).toBe(1);
+    expect(bc.batchAnswers).toHaveLength(0); // the scripted answer was the one given
+    for (const c of changes) {
+      const rowId = deliveryId(id, c.appointment.appointmentGuid, 1);
+      // Delivered, and the back office really has it: each went again as a request of its own.
+      expect(rows.find((r) => r.id === rowId)).toMatchObject({ status: 'delivered', lastHttpStatus: 201 });
+      expect(bc.inserted.has(rowId)).toBe(true);
+    }
+    expect(app.logs.some((l) => l.includes('delivery.batch-refused') && l.includes(`"connectorId":"${id}"`))).toBe(
+      true,
+    );
   });
 });
