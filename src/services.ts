@@ -13,6 +13,7 @@ import { createConnectorUseCases } from './connectors/connectorUseCases';
 import type { Actor } from './model/audit';
 import { credentialStatusOf } from './model/connector';
 import { type AppConfig, loadConfig } from './platform/config';
+import { dependencyBounds, withinDeadline } from './platform/deadline';
 import type { Logger } from './platform/logging';
 import { consoleSink, createLogger } from './platform/logging';
 import { tableNames } from './platform/resourceNames';
@@ -119,7 +120,19 @@ export function createServices(config: AppConfig) {
   const timed = async (name: string, probe: () => Promise<unknown>): Promise<HealthCheck> => {
     const started = performance.now();
     try {
-      await probe();
+      // The probe's calls end at the deadline; the race covers a wait on something already under way (a queue
+      // being created for another request), which the probe did not start and cannot bound.
+      await withinDeadline(dependencyBounds.probeMs, () =>
+        Promise.race([
+          probe(),
+          new Promise((_, reject) =>
+            setTimeout(
+              () => reject(Object.assign(new Error('no answer'), { code: 'timeout' })),
+              dependencyBounds.probeMs,
+            ).unref(),
+          ),
+        ]),
+      );
       return { name, ok: true, durationMs: Math.round(performance.now() - started) };
     } catch (error) {
       const e = error as { code?: string };

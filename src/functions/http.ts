@@ -4,8 +4,10 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { z } from 'zod';
 import { localActor } from '../model/audit';
+import { dependencyBounds, withinDeadline } from '../platform/deadline';
 import {
   type AppError,
+  asKnownError,
   isAppError,
   MalformedJsonError,
   PayloadTooLargeError,
@@ -24,25 +26,28 @@ export function serve(route: RouteDeclaration) {
     const log = createLogger(invocationSink(context), { correlationId });
     let response: HttpResponseInit;
     try {
-      const role = typeof route.role === 'function' ? route.role(request) : route.role;
-      // Who calls is settled first: a refused caller learns nothing of the request's validity.
-      const actor = role ? await getServices().authenticate(request, role, log) : localActor;
-      const params = route.params ? parseWith(route.params, request.params, 'path', ['path']) : undefined;
-      const query = route.query ? readQuery(request, route.query) : undefined;
-      const body = route.body ? await readJsonBody(request, route.body.schema, route.body.maxBytes) : undefined;
-      const result = await route.handler({
-        request,
-        context,
-        params,
-        query,
-        body,
-        log,
-        call: { actor, correlationId },
-        correlationId,
+      // What the request does with storage and Key Vault ends within the deadline: a 503, never a hang.
+      response = await withinDeadline(dependencyBounds.requestMs, async () => {
+        const role = typeof route.role === 'function' ? route.role(request) : route.role;
+        // Who calls is settled first: a refused caller learns nothing of the request's validity.
+        const actor = role ? await getServices().authenticate(request, role, log) : localActor;
+        const params = route.params ? parseWith(route.params, request.params, 'path', ['path']) : undefined;
+        const query = route.query ? readQuery(request, route.query) : undefined;
+        const body = route.body ? await readJsonBody(request, route.body.schema, route.body.maxBytes) : undefined;
+        const result = await route.handler({
+          request,
+          context,
+          params,
+          query,
+          body,
+          log,
+          call: { actor, correlationId },
+          correlationId,
+        });
+        return toResponse(result, request);
       });
-      response = toResponse(result, request);
     } catch (error) {
-      response = errorResponse(error, new URL(request.url).pathname, correlationId, log);
+      response = errorResponse(asKnownError(error), new URL(request.url).pathname, correlationId, log);
     }
     return {
       ...response,

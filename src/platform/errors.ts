@@ -1,5 +1,6 @@
 // Typed domain errors. Each says which HTTP status it maps to and whether its message is safe to log
 // and return as-is (it never carries a secret or raw upstream text).
+import { RETRY_AFTER_SECONDS } from './deadline';
 
 export interface FieldError {
   /** JSON path of the offending value, e.g. "password" or "databaseActions.1". */
@@ -110,6 +111,7 @@ export class DependencyError extends AppError {
   readonly code: string;
   readonly title = 'A dependency is unavailable';
   override readonly safeToLog = false;
+  override readonly headers = { 'retry-after': String(RETRY_AFTER_SECONDS) };
   constructor(detail: string, code: string, options?: { cause?: unknown }) {
     super(detail, options);
     this.code = code;
@@ -117,6 +119,18 @@ export class DependencyError extends AppError {
 }
 
 export const isAppError = (e: unknown): e is AppError => e instanceof AppError;
+
+/**
+ * A call that ran past its deadline and was not turned into a DependencyError where it was made: still a
+ * dependency that did not answer (503, retry), not an internal error.
+ */
+export function asKnownError(error: unknown): unknown {
+  if (isAppError(error)) return error;
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === 'DEADLINE_EXCEEDED' || code === 'ETIMEDOUT')
+    return new DependencyError('A dependency did not answer in time.', 'dependency-timeout', { cause: error });
+  return error;
+}
 
 /** The HTTP status an Azure SDK error carries (RestError.statusCode), if any. */
 export const statusCodeOf = (error: unknown): number | undefined =>

@@ -1,6 +1,7 @@
 // Table and queue clients for the app, each created (if missing) once per process on first use.
 import type { TableClient } from '@azure/data-tables';
 import type { QueueClient } from '@azure/storage-queue';
+import { boundedCall } from './boundedHttp';
 import type { AppConfig } from './config';
 import { DependencyError, statusCodeOf } from './errors';
 import { createQueueServiceClient, createTableClient } from './storageClients';
@@ -36,9 +37,9 @@ export function createStorage(config: Pick<AppConfig, 'storage'>): Storage {
       }),
     queue: (name) =>
       remember(queues, name, async () => {
-        const client = createQueueServiceClient(config.storage).getQueueClient(name);
+        const client = createQueueServiceClient(config.storage, { callerRetries: true }).getQueueClient(name);
         try {
-          await client.createIfNotExists();
+          await boundedCall((abortSignal) => client.createIfNotExists({ abortSignal }), `create queue ${name}`);
         } catch (error) {
           throw new DependencyError('Queue storage is unavailable.', 'storage-unavailable', { cause: error });
         }

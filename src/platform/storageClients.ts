@@ -3,6 +3,7 @@
 import type { TableClient } from '@azure/data-tables';
 import type { TokenCredential } from '@azure/identity';
 import type { QueueServiceClient } from '@azure/storage-queue';
+import { boundedHttpClient, boundedRetryOptions } from './boundedHttp';
 import type { AppConfig } from './config';
 
 export type StorageTarget = AppConfig['storage'];
@@ -30,20 +31,31 @@ function credentialFor(clientId: string | undefined): TokenCredential {
   return new DefaultAzureCredential(clientId ? { managedIdentityClientId: clientId } : {});
 }
 
-export function createQueueServiceClient(target: StorageTarget): QueueServiceClient {
+/**
+ * A queue service client. `callerRetries: true`: the SDK tries each call once, because the caller bounds and
+ * retries it (platform/boundedHttp.ts `boundedCall`); the host stand-in keeps the SDK's own retries.
+ */
+export function createQueueServiceClient(
+  target: StorageTarget,
+  options: { callerRetries?: boolean } = {},
+): QueueServiceClient {
   const { QueueServiceClient } = require('@azure/storage-queue') as typeof import('@azure/storage-queue');
+  const pipeline = options.callerRetries ? { retryOptions: { maxTries: 1 } } : {};
   return target.kind === 'connectionString'
-    ? QueueServiceClient.fromConnectionString(target.connectionString)
-    : new QueueServiceClient(target.queueServiceUri, credentialFor(target.clientId));
+    ? QueueServiceClient.fromConnectionString(target.connectionString, pipeline)
+    : new QueueServiceClient(target.queueServiceUri, credentialFor(target.clientId), pipeline);
 }
 
+/** A table client whose every call has a per-try timeout and an overall deadline. */
 export function createTableClient(target: StorageTarget, table: string): TableClient {
   const { TableClient } = require('@azure/data-tables') as typeof import('@azure/data-tables');
+  const bounded = { httpClient: boundedHttpClient(), retryOptions: boundedRetryOptions };
   return target.kind === 'connectionString'
     ? TableClient.fromConnectionString(target.connectionString, table, {
         allowInsecureConnection: isHttp(target.connectionString),
+        ...bounded,
       })
-    : new TableClient(target.tableServiceUri, table, credentialFor(target.clientId));
+    : new TableClient(target.tableServiceUri, table, credentialFor(target.clientId), bounded);
 }
 
 /** Base64 text, the queue trigger's default encoding: producers must encode, the SDK sends text as is. */

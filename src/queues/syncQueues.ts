@@ -3,8 +3,9 @@
 
 import type { AppointmentChange } from '../model/appointmentChange';
 import type { WorkItemMessage } from '../model/workItem';
+import { boundedCall } from '../platform/boundedHttp';
 import type { AppConfig } from '../platform/config';
-import { DependencyError } from '../platform/errors';
+import { DependencyError, statusCodeOf } from '../platform/errors';
 import { poisonQueueName } from '../platform/resourceNames';
 import type { Storage } from '../platform/storage';
 import { decodeBase64Strict, encodeQueueMessage } from '../platform/storageClients';
@@ -30,15 +31,20 @@ export interface SyncQueues {
 }
 
 export function createSyncQueues(storage: Storage, names: AppConfig['queues']): SyncQueues {
-  const send = async (queue: string, body: unknown, delaySeconds = 0) => {
+  /** A queue call with its bounds; any failure is the queue being unavailable. */
+  const call = async <T>(what: string, operation: (abortSignal: AbortSignal) => Promise<T>): Promise<T> => {
     try {
-      await (await storage.queue(queue)).sendMessage(encodeQueueMessage(body), {
-        visibilityTimeout: Math.min(MAX_QUEUE_DELAY_SECONDS, Math.max(0, Math.ceil(delaySeconds))),
-      });
+      return await boundedCall(operation, what);
     } catch (error) {
       if (error instanceof DependencyError) throw error;
       throw new DependencyError('Queue storage is unavailable.', 'storage-unavailable', { cause: error });
     }
+  };
+  const send = async (queue: string, body: unknown, delaySeconds = 0) => {
+    const client = await storage.queue(queue);
+    const text = encodeQueueMessage(body);
+    const visibilityTimeout = Math.min(MAX_QUEUE_DELAY_SECONDS, Math.max(0, Math.ceil(delaySeconds)));
+    await call(`send to ${queue}`, (abortSignal) => client.sendMessage(text, { visibilityTimeout, abortSignal }));
   };
   const queueOf = { changes: names.appointments, retries: names.appointmentRetries, recoveries: names.recoveries };
   return {
@@ -46,30 +52,27 @@ export function createSyncQueues(storage: Storage, names: AppConfig['queues']): 
     sendWorkItem: (item, delaySeconds) => send(names.appointmentRetries, item, delaySeconds),
     sendRecoveryPage: (page, delaySeconds) => send(names.recoveries, page, delaySeconds),
     async receivePoisoned(source, max) {
-      const poison = await storage.queue(poisonQueueName(queueOf[source]));
-      try {
-        const { receivedMessageItems } = await poison.receiveMessages({
-          numberOfMessages: Math.min(32, max),
-          visibilityTimeout: 300,
-        });
-        return receivedMessageItems.map((m) => ({
-          text: decodeBase64Strict(m.messageText),
-          raw: m.messageText,
-          remove: async () => {
-            await poison.deleteMessage(m.messageId, m.popReceipt);
-          },
-        }));
-      } catch (error) {
-        throw new DependencyError('Queue storage is unavailable.', 'storage-unavailable', { cause: error });
-      }
+      const name = poisonQueueName(queueOf[source]);
+      const poison = await storage.queue(name);
+      const { receivedMessageItems } = await call(`receive from ${name}`, (abortSignal) =>
+        poison.receiveMessages({ numberOfMessages: Math.min(32, max), visibilityTimeout: 300, abortSignal }),
+      );
+      return receivedMessageItems.map((m) => ({
+        text: decodeBase64Strict(m.messageText),
+        raw: m.messageText,
+        remove: async () => {
+          await call(`delete from ${name}`, (abortSignal) =>
+            // A try that timed out may have deleted it: the retry's 404 says it is gone.
+            poison.deleteMessage(m.messageId, m.popReceipt, { abortSignal }).catch((error: unknown) => {
+              if (statusCodeOf(error) !== 404) throw error;
+            }),
+          );
+        },
+      }));
     },
     async ping() {
-      try {
-        await (await storage.queue(names.appointments)).getProperties();
-      } catch (error) {
-        if (error instanceof DependencyError) throw error;
-        throw new DependencyError('Queue storage is unavailable.', 'storage-unavailable', { cause: error });
-      }
+      const queue = await storage.queue(names.appointments);
+      await call('read the appointments queue', (abortSignal) => queue.getProperties({ abortSignal }));
     },
   };
 }

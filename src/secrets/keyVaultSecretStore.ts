@@ -1,7 +1,9 @@
 import type { TokenCredential } from '@azure/identity';
 import type { SecretClient } from '@azure/keyvault-secrets';
+import { boundedHttpClient, boundedRetryOptions } from '../platform/boundedHttp';
 import type { AppConfig } from '../platform/config';
 import { isLoopbackUrl } from '../platform/config';
+import { remainingMs } from '../platform/deadline';
 import { DependencyError, statusCodeOf } from '../platform/errors';
 import { registerSecret } from '../platform/redact';
 import type { SecretRef, SecretStore } from './secretStore';
@@ -32,7 +34,7 @@ interface StartedOperation {
  * next (set, recover) retries the 409 of a pending operation.
  */
 async function settle(operation: StartedOperation, intervalMs: number, withinMs: number): Promise<void> {
-  const deadline = Date.now() + withinMs;
+  const deadline = Date.now() + Math.min(withinMs, remainingMs() - intervalMs);
   while (!operation.isDone() && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, intervalMs));
     await operation.poll();
@@ -66,7 +68,8 @@ export function createKeyVaultSecretStore(
     client = new SecretClient(config.keyVault.uri, credential, {
       allowInsecureConnection: local,
       disableChallengeResourceVerification: local,
-      retryOptions: { maxRetries: local ? 1 : 3 },
+      httpClient: boundedHttpClient(),
+      retryOptions: { ...boundedRetryOptions, maxRetries: local ? 1 : boundedRetryOptions.maxRetries },
     });
     return client;
   };

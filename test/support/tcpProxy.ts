@@ -1,10 +1,13 @@
-// A loopback TCP proxy that can be cut and restored: "the storage service is briefly unreachable".
+// A loopback TCP proxy that can be cut and restored ("the storage service is briefly unreachable"), or frozen
+// and thawed ("it accepts connections but answers nothing", as a process stopped with SIGSTOP does).
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { freePort } from '../../src/local/ports';
 
 export class TcpProxy {
   #server: Server | undefined;
   readonly #sockets = new Set<Socket>();
+  readonly #pairs = new Set<[Socket, Socket]>();
+  #frozen = false;
   port = 0;
 
   constructor(private readonly targetPort: number) {}
@@ -18,7 +21,10 @@ export class TcpProxy {
         s.on('close', () => this.#sockets.delete(s));
         s.on('error', () => undefined);
       }
-      client.pipe(upstream).pipe(client);
+      const pair: [Socket, Socket] = [client, upstream];
+      this.#pairs.add(pair);
+      client.on('close', () => this.#pairs.delete(pair));
+      if (!this.#frozen) this.#connect(pair);
     });
     await new Promise<void>((r) => this.#server!.listen(this.port, '127.0.0.1', () => r()));
     return this.port;
@@ -33,4 +39,24 @@ export class TcpProxy {
   }
 
   restore = () => this.start();
+
+  /** Connections are still accepted, but nothing passes either way until `thaw`. */
+  freeze(): void {
+    this.#frozen = true;
+    for (const [client, upstream] of this.#pairs) {
+      client.unpipe(upstream);
+      upstream.unpipe(client);
+      client.pause();
+      upstream.pause();
+    }
+  }
+
+  thaw(): void {
+    this.#frozen = false;
+    for (const pair of this.#pairs) this.#connect(pair);
+  }
+
+  #connect([client, upstream]: [Socket, Socket]): void {
+    client.pipe(upstream).pipe(client);
+  }
 }

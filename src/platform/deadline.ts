@@ -1,0 +1,48 @@
+// Bounded waits. Every call to storage or Key Vault has a per-try timeout and an overall deadline of its own
+// (platform/boundedHttp.ts); on top of that, work done for one HTTP request (or one health probe) carries an
+// ambient deadline, so a dependency that stops answering (frozen, not down) turns into a 503 in bounded time
+// instead of a request that waits as long as the freeze lasts.
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+const ambient = new AsyncLocalStorage<{ until: number }>();
+
+/** Runs `work` so that every bounded call inside it ends within `ms` (or the deadline already in force). */
+export function withinDeadline<T>(ms: number, work: () => Promise<T>): Promise<T> {
+  const until = Math.min(Date.now() + ms, ambient.getStore()?.until ?? Number.POSITIVE_INFINITY);
+  return ambient.run({ until }, work);
+}
+
+/**
+ * Runs `work` that waits on something other than the app's dependencies (a back office in a connection test,
+ * which has timeouts of its own): the time it takes does not count against the ambient deadline.
+ */
+export async function notCounting<T>(work: () => Promise<T>): Promise<T> {
+  const store = ambient.getStore();
+  const started = Date.now();
+  try {
+    return await work();
+  } finally {
+    if (store) store.until += Date.now() - started;
+  }
+}
+
+/** Milliseconds left before the ambient deadline (Infinity outside one). */
+export function remainingMs(): number {
+  const store = ambient.getStore();
+  return store ? Math.max(0, store.until - Date.now()) : Number.POSITIVE_INFINITY;
+}
+
+/** The time bounds of calls to the app's dependencies. */
+export const dependencyBounds = {
+  /** One try of a storage or Key Vault request: they answer in milliseconds when well. */
+  perTryMs: 4_000,
+  /** One call, its retries included. */
+  overallMs: 8_000,
+  /** Everything one HTTP request does with storage and Key Vault (the API answers 503 within 15 s). */
+  requestMs: 10_000,
+  /** One dependency's probe in the deep health check. */
+  probeMs: 5_000,
+};
+
+/** The answer a client gets with a 503 from a dependency: try again after this many seconds. */
+export const RETRY_AFTER_SECONDS = 5;

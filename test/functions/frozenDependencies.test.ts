@@ -1,0 +1,145 @@
+// A dependency that stops answering without going away (a frozen process: connections accepted, nothing said):
+// the API answers 503 problem+json with Retry-After in bounded time, deep health names the dependency down, and
+// a change in flight is retried, never lost. Storage and the Key Vault emulator sit behind TCP proxies that
+// freeze.
+import { QueueClient } from '@azure/storage-queue';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { azuriteConnectionString } from '../../src/local/azurite';
+import { KeyVaultEmulator } from '../../src/local/keyVaultEmulator';
+import { deliveryId } from '../../src/model/pushBody';
+import { encodeQueueMessage } from '../../src/platform/storageClients';
+import { BusinessCentralFake } from '../fakes/businessCentralFake';
+import { changeMessage } from '../support/changes';
+import { eventually } from '../support/eventually';
+import { TcpProxy } from '../support/tcpProxy';
+import { jsonOf, startTestApp, type TestApp } from '../support/testApp';
+
+/** What the issue asks: a 503 within 15 s, whatever the freeze. */
+const BOUND_MS = 15_000;
+
+let app: TestApp;
+let bc: BusinessCentralFake;
+const vault = new KeyVaultEmulator();
+const proxies = {
+  queue: new TcpProxy(inject('azuriteQueuePort')),
+  table: new TcpProxy(inject('azuriteTablePort')),
+  vault: undefined as unknown as TcpProxy,
+};
+const frozen = () => [proxies.queue, proxies.table, proxies.vault];
+
+beforeAll(async () => {
+  bc = new BusinessCentralFake();
+  bc.basicUsers.set('SVC', 'frozen-access-key-1');
+  await bc.start();
+  await vault.start();
+  proxies.vault = new TcpProxy(Number(new URL(vault.url).port));
+  const ports = { blob: 1, queue: await proxies.queue.start(), table: await proxies.table.start() };
+  app = await startTestApp({
+    env: {
+      AzureWebJobsStorage: azuriteConnectionString(ports),
+      KEY_VAULT_URI: `http://127.0.0.1:${await proxies.vault.start()}`,
+    },
+  });
+});
+afterEach(() => {
+  for (const proxy of frozen()) proxy.thaw();
+});
+afterAll(async () => {
+  for (const proxy of frozen()) proxy.thaw();
+  await app?.stop();
+  await vault.stop();
+  await bc.stop();
+  for (const proxy of frozen()) await proxy.cut();
+});
+
+const connectorBody = (sourceApp: string) => ({
+  name: 'frozen',
+  sourceApp,
+  backOffice: 'bc-onprem',
+  webServiceUri: `${bc.url}/BC/api/x/appointments`,
+  login: 'SVC',
+  password: 'frozen-access-key-1',
+});
+
+/** The response and how long it took. */
+async function timed(path: string, init?: Parameters<TestApp['fetch']>[1]) {
+  const started = Date.now();
+  const res = await app.fetch(path, init);
+  return { res, ms: Date.now() - started, body: await jsonOf(res) };
+}
+
+function expectUnavailable({ res, ms, body }: Awaited<ReturnType<typeof timed>>) {
+  expect(ms).toBeLessThan(BOUND_MS);
+  expect(res.status).toBe(503);
+  expect(res.headers.get('content-type')).toContain('application/problem+json');
+  expect(res.headers.get('retry-after')).toBe('5');
+  expect(body).toMatchObject({ status: 503, type: expect.stringMatching(/^urn:backoffice-connector:problem:/) });
+}
+
+describe('storage frozen', () => {
+  it('answers 503 with Retry-After within 15 s to a list, an enqueue and a create, and deep health says which is down', async () => {
+    // Warm: the clients and tables exist, so the freeze meets requests, not start-up.
+    const created = await app.fetch('/api/connectors', { method: 'POST', json: connectorBody('FROZENS') });
+    expect(created.status).toBe(201);
+    proxies.queue.freeze();
+    proxies.table.freeze();
+    const [list, enqueue, create, health] = await Promise.all([
+      timed('/api/connectors'),
+      timed('/api/appointments', { method: 'POST', json: changeMessage('FROZENS') }),
+      timed('/api/connectors', { method: 'POST', json: connectorBody('FROZENS') }),
+      timed('/api/health?deep=true'),
+    ]);
+    expectUnavailable(list);
+    expectUnavailable(enqueue);
+    expectUnavailable(create);
+    expect(health.ms).toBeLessThan(BOUND_MS);
+    expect(health.res.status).toBe(503);
+    const checks = Object.fromEntries(health.body.checks.map((c: { name: string; ok: boolean }) => [c.name, c.ok]));
+    expect(checks).toEqual({ tables: false, queue: false, keyVault: true });
+  }, 60_000);
+});
+
+describe('Key Vault frozen', () => {
+  it('answers 503 with Retry-After within 15 s to a connector write and a connection test', async () => {
+    const created = await jsonOf(
+      await app.fetch('/api/connectors', { method: 'POST', json: connectorBody('FROZENKV') }),
+    );
+    expect(created.hasPassword).toBe(true);
+    proxies.vault.freeze();
+    const [write, test] = await Promise.all([
+      timed('/api/connectors', { method: 'POST', json: connectorBody('FROZENKV') }),
+      // The test reads the secret it has never read: from Key Vault.
+      timed(`/api/connectors/${created.id}/test`, { method: 'POST' }),
+    ]);
+    expectUnavailable(write);
+    expectUnavailable(test);
+  }, 60_000);
+});
+
+describe('a change in flight', () => {
+  it('is retried, never lost, when tables freeze under it: the invocation gives up, the change lands once after the thaw', async () => {
+    const id = (await jsonOf(await app.fetch('/api/connectors', { method: 'POST', json: connectorBody('FROZENQ') })))
+      .id;
+    const failedBefore = app.logs.filter((l) => /Executed 'Functions\.appointmentChanged' \(Failed/.test(l)).length;
+    proxies.table.freeze();
+    const change = changeMessage('FROZENQ');
+    await new QueueClient(inject('azuriteConnectionString'), app.env.APPOINTMENTS_QUEUE!).sendMessage(
+      encodeQueueMessage(change),
+    );
+    // The invocation gives up on its own (no thaw yet): the host will try the message again.
+    await eventually(
+      () => app.logs.filter((l) => /Executed 'Functions\.appointmentChanged' \(Failed/.test(l)).length > failedBefore,
+      45_000,
+      200,
+    );
+    proxies.table.thaw();
+    const rowId = deliveryId(id, change.appointment.appointmentGuid, 1);
+    const row = await eventually(async () => {
+      const res = await app.fetch(`/api/deliveries/${rowId}`);
+      const found = res.status === 200 ? await jsonOf(res) : undefined;
+      return found?.status === 'delivered' ? found : undefined;
+    }, 45_000);
+    expect(row.attempts).toBe(1);
+    expect(bc.insertOrder.filter((k) => k === rowId)).toHaveLength(1);
+  }, 120_000);
+});
