@@ -6,7 +6,7 @@ import type { Logger } from '../platform/logging';
 import type { SyncQueues } from '../queues/syncQueues';
 import type { LatestRevisionStore } from '../stores/latestRevisionStore';
 import type { DeliveryLog } from './deliveryLog';
-import type { PendingDelivery } from './pending';
+import type { Dispatch } from './dispatch';
 import type { RetryPolicy } from './retryPolicy';
 import type { Settler } from './settle';
 
@@ -20,8 +20,8 @@ export interface SyncDeps {
   audit: AuditTrail;
   settle: Settler;
   policy: RetryPolicy;
-  /** Sends a change to a connector, gathered with others for it; resolves when its row is written. */
-  dispatch(p: PendingDelivery): Promise<void>;
+  /** Sends a change to a connector, gathered with others for it; resolves when its row is written (dispatch.ts). */
+  dispatch: Dispatch;
   now(): number;
 }
 

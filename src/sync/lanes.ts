@@ -1,28 +1,28 @@
 // Gathers what waits for the same key (a connector) within one instance: a group goes when it is full or when
-// the first member has waited `lingerMs`. Every member gets the group's result for itself.
+// its first member has waited `lingerMs`. Every member gets the group's answer and takes its own part of it.
 export interface LaneOptions {
   maxItems: number;
 }
 
-interface Member<T> {
+interface Member<T, R> {
   value: T;
-  resolve(): void;
+  resolve(result: R): void;
   reject(error: unknown): void;
 }
 
-export class Lanes<T> {
-  readonly #lanes = new Map<string, { members: Array<Member<T>>; timer: NodeJS.Timeout }>();
+export class Lanes<T, R> {
+  readonly #lanes = new Map<string, { members: Array<Member<T, R>>; timer: NodeJS.Timeout }>();
 
   constructor(
     private readonly options: LaneOptions,
-    private readonly send: (key: string, group: T[]) => Promise<void>,
+    private readonly send: (key: string, group: T[]) => Promise<R>,
   ) {}
 
   /**
-   * Resolves when the group this value joined has been sent and settled. The first member of a group sets how
-   * long it waits for company (0: the next turn of the event loop).
+   * Resolves with the answer for the group this value joined, once it has been sent. The first member of a
+   * group sets how long it waits for company (0: the next turn of the event loop).
    */
-  join(key: string, value: T, lingerMs: number): Promise<void> {
+  join(key: string, value: T, lingerMs: number): Promise<R> {
     return new Promise((resolve, reject) => {
       let lane = this.#lanes.get(key);
       if (!lane) {
@@ -43,8 +43,8 @@ export class Lanes<T> {
       key,
       lane.members.map((m) => m.value),
     ).then(
-      () => {
-        for (const m of lane.members) m.resolve();
+      (result) => {
+        for (const m of lane.members) m.resolve(result);
       },
       (error: unknown) => {
         for (const m of lane.members) m.reject(error);

@@ -1,30 +1,41 @@
-// Sending what waits for one connector. The story of a group:
-//   newest revision per appointment -> read the connector's secret -> by $batch (a Business Central REST API
-//   page) or one by one: claim each revision (ordering) -> a request permit from the principal's budget ->
-//   claims that still outlast the request -> send -> release the permit (telling the budget about a 429) ->
-//   release the claims -> settle each change.
-// A permit is held for the request itself (and, rarely, a claim's renewal), not while claiming or settling.
-// A spent budget gives the claims back and defers the change on the queue; it never holds the invocation.
-
+// Sending what waits for one connector. The story of a group, one function per step, in this order:
+//   newestPerAppointment  only the newest revision of an appointment goes; the older are stale
+//   targetFor             the connector's address and secret (a missing secret fails the group, an outage retries it)
+//   claimAll              claim each revision (sync state): one in flight per appointment, never an older after a newer
+//   sendTogether/Alone    per request: a permit from the principal's budget (withPermit), the claims that still
+//                         outlast the request, then the request: one $batch, or one change
+//   (whatever happens)    the permit goes back when its request ends; every claim goes back when the group ends
+// The sender decides and sends; it writes no row. It answers one result per change, which the caller settles
+// exactly once (settle.ts).
 import type { BackOfficeClient } from '../backOffice/backOfficeClient';
 import type { BackOfficeTarget } from '../backOffice/target';
 import { principalOf } from '../backOffice/target';
 import { resolveTarget, SecretMissingError } from '../connectors/connectorTarget';
 import { isDelivered, type Outcome } from '../model/outcome';
 import { buildPushBody } from '../model/pushBody';
+import { mayResendDelivered } from '../model/workItem';
 import { DependencyError } from '../platform/errors';
 import type { SecretStore } from '../secrets/secretStore';
 import type { PendingDelivery } from './pending';
-import type { Permit, PrincipalBudgets } from './principalBudget';
-import { allowsEqualRevision, type Settler } from './settle';
+import type { PrincipalBudgets } from './principalBudget';
 import type { HeldClaim, Ordering } from './syncState';
+
+/** How one change to one connector ended this time; settle.ts writes it down. */
+export type SendResult =
+  /** Not sent: a newer revision was sent or is in flight, or this one was delivered before. */
+  | { kind: 'stale'; why: string }
+  /** Not sent: an older revision of the appointment is still in flight. */
+  | { kind: 'waiting'; inFlight: number }
+  /** Not sent: the principal's budget is spent until then. */
+  | { kind: 'deferred'; retryAtMs: number; principal: string }
+  /** Sent (or could not be): the back office's answer. */
+  | { kind: 'outcome'; outcome: Outcome };
 
 export interface SendDeps {
   backOffice: BackOfficeClient;
   secrets: SecretStore;
   budgets: PrincipalBudgets;
   ordering: Ordering;
-  settle: Settler;
   managedIdentityClientId?: string;
   /** The longest a request may take (a token and the request, twice after a 401): a claim with less left is renewed. */
   sendBoundMs: number;
@@ -32,33 +43,41 @@ export interface SendDeps {
 }
 
 type Claimed = { p: PendingDelivery; claim: HeldClaim };
+type Results = Map<PendingDelivery, SendResult>;
 
 /** How long a connector whose server refused $batch is sent to one change at a time. */
 export const BATCH_FALLBACK_MS = 10 * 60_000;
 /** A 429 without Retry-After pauses the principal this long. */
 const THROTTLE_BACKOFF_MS = 5_000;
 
+const outcomeOf = (outcome: Outcome): SendResult => ({ kind: 'outcome', outcome });
+
 export function createSender(deps: SendDeps) {
   const singlyUntil = new Map<string, number>();
 
   /** Whether changes to this connector gather into a $batch (and so are worth waiting a moment for). */
-  const batches = (connector: PendingDelivery['connector']) =>
+  const batches = (connector: Pick<PendingDelivery['connector'], 'id' | 'apiType' | 'backOffice' | 'webServiceUri'>) =>
     deps.backOffice.canBatch(connector) && (singlyUntil.get(connector.id) ?? 0) <= deps.now();
 
-  async function send(group: PendingDelivery[]): Promise<void> {
+  /** Sends a group of changes for one connector; one result per change of the group. */
+  async function send(group: PendingDelivery[]): Promise<Results> {
+    const results: Results = new Map();
     const { newest, superseded } = newestPerAppointment(group);
-    await Promise.all(
-      superseded.map(({ p, by }) => deps.settle.stale(p, `revision ${by} of the appointment came in the same batch`)),
-    );
-    const target = await targetFor(newest);
-    if (!target) return;
+    for (const { p, by } of superseded)
+      results.set(p, { kind: 'stale', why: `revision ${by} of the appointment came in the same batch` });
+    const target = await targetFor(newest, results);
+    if (!target) return results;
     const principal = principalOf(target, deps.managedIdentityClientId);
-    if (newest.length > 1 && batches(newest[0]!.connector)) await sendBatch(target, principal, newest);
-    else await Promise.all(newest.map((p) => sendOne(target, principal, p)));
+    const claimed = await claimAll(newest, results);
+    await holdingClaims(claimed, results, async () => {
+      if (claimed.length > 1 && batches(target)) await sendTogether(target, principal, claimed, results);
+      else await Promise.all(claimed.map((c) => sendAlone(target, principal, c, results)));
+    });
+    return results;
   }
 
   /** The connector's secret; a missing secret fails the group, a Key Vault outage retries it. */
-  async function targetFor(group: PendingDelivery[]): Promise<BackOfficeTarget | undefined> {
+  async function targetFor(group: PendingDelivery[], results: Results): Promise<BackOfficeTarget | undefined> {
     const connector = group.reduce((a, b) => (b.connector.revision > a.connector.revision ? b : a)).connector;
     try {
       return await resolveTarget(connector, deps.secrets);
@@ -69,139 +88,128 @@ export function createSender(deps: SendDeps) {
       else if (error instanceof DependencyError)
         outcome = { kind: 'transient', code: 'secrets.unavailable', message: error.message, durationMs: 0 };
       else throw error;
-      await Promise.all(group.map((p) => deps.settle.outcome(p, outcome)));
+      for (const p of group) results.set(p, outcomeOf(outcome));
       return undefined;
     }
   }
 
-  async function sendBatch(target: BackOfficeTarget, principal: string, group: PendingDelivery[]): Promise<void> {
-    const claimed = await claimAll(group);
-    if (claimed.length === 0) return;
-    const go = await readyToSend(principal, claimed);
-    if (!go) return;
-    const { permit, ready } = go;
-    if (ready.length === 1) return deliverClaimed(target, permit, ready[0]!);
-    let result: Awaited<ReturnType<BackOfficeClient['deliverBatch']>>;
-    try {
-      result = await deps.backOffice.deliverBatch(
-        target,
-        ready.map((c) => buildPushBody(target.id, c.p.change)),
-      );
-    } catch (error) {
-      permit.release();
-      await Promise.all(ready.map((c) => c.claim.release(false).catch(() => undefined)));
-      throw error;
-    }
-    if (result.refused) {
-      permit.release();
-      singlyUntil.set(target.id, deps.now() + BATCH_FALLBACK_MS);
-      claimed[0]!.p.log.warn('delivery.batch-refused', {
-        connectorId: target.id,
-        status: result.status,
-        reason: result.reason,
-        fallbackMinutes: BATCH_FALLBACK_MS / 60_000,
-      });
-      await Promise.all(ready.map((c) => sendClaimedAlone(target, principal, c)));
-      return;
-    }
-    permit.release(throttleOf(result.outcomes));
-    await finish(ready, result.outcomes);
-  }
-
-  async function sendOne(target: BackOfficeTarget, principal: string, p: PendingDelivery): Promise<void> {
-    const [claimed] = await claimAll([p]);
-    if (claimed) await sendClaimedAlone(target, principal, claimed);
-  }
-
-  /** A claimed change sent on its own, with a permit of its own. */
-  async function sendClaimedAlone(target: BackOfficeTarget, principal: string, c: Claimed): Promise<void> {
-    const go = await readyToSend(principal, [c]);
-    if (go) await deliverClaimed(target, go.permit, go.ready[0]!);
-  }
-
-  /**
-   * A request permit, then the claims that outlast the request: a claim with less time left than the longest
-   * request is renewed (rarely: only when claiming and the permit took long), and one another instance took
-   * over meanwhile is not sent, or a newer revision could go while this one is on its way.
-   */
-  async function readyToSend(principal: string, claimed: Claimed[]) {
-    const take = await deps.budgets.take(principal);
-    if (!take.granted) {
-      await defer(claimed, take.retryAtMs, principal);
-      return undefined;
-    }
-    const held = await Promise.all(
-      claimed.map(
-        async (c) => c.claim.until - deps.now() >= deps.sendBoundMs || (await c.claim.renew().catch(() => false)),
-      ),
-    );
-    const ready = claimed.filter((_, i) => held[i]);
-    await Promise.all(claimed.filter((_, i) => !held[i]).map((c) => deps.settle.waiting(c.p, c.p.change.revision)));
-    if (ready.length === 0) {
-      take.permit.release();
-      return undefined;
-    }
-    return { permit: take.permit, ready };
-  }
-
-  /** The budget is spent: the claims go back (nothing was sent) and the changes wait on the queue. */
-  async function defer(claimed: Claimed[], retryAtMs: number, principal: string): Promise<void> {
-    await Promise.all(
-      claimed.map(async (c) => {
-        await c.claim.release(false);
-        await deps.settle.deferred(c.p, retryAtMs, principal);
-      }),
-    );
-  }
-
-  async function deliverClaimed(target: BackOfficeTarget, permit: Permit, c: Claimed): Promise<void> {
-    let outcome: Outcome;
-    try {
-      outcome = await deps.backOffice.deliver(target, buildPushBody(target.id, c.p.change));
-    } catch (error) {
-      permit.release();
-      await c.claim.release(false).catch(() => undefined);
-      throw error;
-    }
-    permit.release(throttleOf([outcome]));
-    await finish([c], [outcome]);
-  }
-
-  /** Claims each revision; the stale and the waiting are settled here and left out. */
-  async function claimAll(group: PendingDelivery[]): Promise<Claimed[]> {
+  /** Claims each revision; the stale and the waiting get their result here and are left out. */
+  async function claimAll(group: PendingDelivery[], results: Results): Promise<Claimed[]> {
     const claims = await Promise.all(
       group.map(async (p) => ({
         p,
         claim: await deps.ordering.claim(p.connector.id, p.change.appointment.appointmentGuid, p.change.revision, {
-          allowEqual: allowsEqualRevision(p),
+          allowEqual: mayResendDelivered(p.mode),
         }),
       })),
     );
     const claimed: Claimed[] = [];
-    await Promise.all(
-      claims.map(async ({ p, claim }) => {
-        if (claim.kind === 'claimed') claimed.push({ p, claim });
-        else if (claim.kind === 'busy') await deps.settle.waiting(p, claim.inFlight);
-        else
-          await deps.settle.stale(
-            p,
+    for (const { p, claim } of claims) {
+      if (claim.kind === 'claimed') claimed.push({ p, claim });
+      else if (claim.kind === 'busy') results.set(p, { kind: 'waiting', inFlight: claim.inFlight });
+      else
+        results.set(p, {
+          kind: 'stale',
+          why:
             claim.inFlight !== null
               ? `revision ${claim.inFlight} is in flight, newer than revision ${p.change.revision}`
               : `revision ${claim.lastDelivered} was already sent (this is revision ${p.change.revision})`,
-          );
-      }),
-    );
+        });
+    }
     return claimed;
   }
 
-  async function finish(claimed: Claimed[], outcomes: Outcome[]): Promise<void> {
-    await Promise.all(
-      claimed.map(async ({ p, claim }, i) => {
-        const outcome = outcomes[i]!;
-        await claim.release(isDelivered(outcome));
-        await deps.settle.outcome(p, outcome);
-      }),
-    );
+  /**
+   * Runs the sending with the claims held, then gives every claim back whatever happened: a delivered revision
+   * moves the appointment's lastDelivered on. A claim that cannot be given back fails the group only when the
+   * sending itself went well (otherwise the sending's error is the one to see).
+   */
+  async function holdingClaims(claimed: Claimed[], results: Results, sending: () => Promise<void>): Promise<void> {
+    const giveBack = () =>
+      Promise.all(
+        claimed.map(({ p, claim }) => {
+          const result = results.get(p);
+          return claim.release(result?.kind === 'outcome' && isDelivered(result.outcome));
+        }),
+      );
+    try {
+      await sending();
+    } catch (error) {
+      await giveBack().catch(() => undefined);
+      throw error;
+    }
+    await giveBack();
+  }
+
+  /** Claimed changes that can go as one $batch; a server that does not confirm the batch gets them one by one. */
+  async function sendTogether(target: BackOfficeTarget, principal: string, claimed: Claimed[], results: Results) {
+    const sent = await withPermit(principal, claimed, results, async (ready) => {
+      if (ready.length === 1) return [await deliverOne(target, ready[0]!)];
+      const answer = await deps.backOffice.deliverBatch(
+        target,
+        ready.map((c) => buildPushBody(target.id, c.p.change)),
+      );
+      if (!answer.refused) return answer.outcomes;
+      singlyUntil.set(target.id, deps.now() + BATCH_FALLBACK_MS);
+      ready[0]!.p.log.warn('delivery.batch-refused', {
+        connectorId: target.id,
+        status: answer.status,
+        reason: answer.reason,
+        fallbackMinutes: BATCH_FALLBACK_MS / 60_000,
+      });
+      return 'send-singly';
+    });
+    if (sent?.answer === 'send-singly')
+      await Promise.all(sent.ready.map((c) => sendAlone(target, principal, c, results)));
+  }
+
+  /** One claimed change, with a permit of its own. */
+  const sendAlone = (target: BackOfficeTarget, principal: string, c: Claimed, results: Results) =>
+    withPermit(principal, [c], results, async ([ready]) => [await deliverOne(target, ready!)]);
+
+  const deliverOne = (target: BackOfficeTarget, c: Claimed) =>
+    deps.backOffice.deliver(target, buildPushBody(target.id, c.p.change));
+
+  /**
+   * One request under a permit of the principal's budget: `request` runs with the claims that still outlast it
+   * and answers an outcome per change (or asks for them to go singly). The permit goes back when the request
+   * ends, telling the budget of a 429 among the outcomes. A spent budget defers the changes: their claims go back
+   * with the group, nothing having been sent. A claim with too little time left is renewed first (rarely: only
+   * when claiming and the permit took long), and one another instance took over meanwhile waits, or a newer
+   * revision could go while this one is on its way.
+   */
+  async function withPermit(
+    principal: string,
+    claimed: Claimed[],
+    results: Results,
+    request: (ready: Claimed[]) => Promise<Outcome[] | 'send-singly'>,
+  ): Promise<{ ready: Claimed[]; answer: Outcome[] | 'send-singly' } | undefined> {
+    const take = await deps.budgets.take(principal);
+    if (!take.granted) {
+      for (const c of claimed) results.set(c.p, { kind: 'deferred', retryAtMs: take.retryAtMs, principal });
+      return undefined;
+    }
+    let outcomes: Outcome[] = [];
+    try {
+      const held = await Promise.all(
+        claimed.map(
+          async (c) => c.claim.until - deps.now() >= deps.sendBoundMs || (await c.claim.renew().catch(() => false)),
+        ),
+      );
+      const ready = claimed.filter((c, i) => {
+        if (!held[i]) results.set(c.p, { kind: 'waiting', inFlight: c.p.change.revision });
+        return held[i];
+      });
+      if (ready.length === 0) return undefined;
+      const answer = await request(ready);
+      if (answer !== 'send-singly') {
+        outcomes = answer;
+        for (const [i, c] of ready.entries()) results.set(c.p, outcomeOf(answer[i]!));
+      }
+      return { ready, answer };
+    } finally {
+      take.permit.release(throttleOf(outcomes));
+    }
   }
 
   return { send, batches };

@@ -2,12 +2,13 @@
 // spent budget, the change queued again for that connector alone.
 import type { AttemptRecord, DeliveryStatus } from '../model/delivery';
 import { isDelivered, type Outcome } from '../model/outcome';
-import { mayResendDelivered, type WorkItemMessage } from '../model/workItem';
+import type { WorkItemMessage } from '../model/workItem';
 import type { Logger } from '../platform/logging';
 import type { SyncQueues } from '../queues/syncQueues';
 import { attemptOf, type DeliveryLog, detailsOf, type RowBase, type RowDetails, rowIdFor } from './deliveryLog';
 import type { PendingDelivery } from './pending';
 import { nextRetryDelay, type RetryPolicy } from './retryPolicy';
+import type { SendResult } from './sendToConnector';
 
 /** Wait before looking again when an older revision of the same appointment is still in flight. */
 export const ORDERING_WAIT_SECONDS = 2;
@@ -54,7 +55,21 @@ export function createSettler(deps: SettleDeps) {
     await deps.queues.sendWorkItem(workItemOf(p, attempt), seconds);
   }
 
-  return {
+  const settler = {
+    /** What the sender answered for this change, written down once. */
+    result(p: PendingDelivery, result: SendResult): Promise<void> {
+      switch (result.kind) {
+        case 'outcome':
+          return settler.outcome(p, result.outcome);
+        case 'stale':
+          return settler.stale(p, result.why);
+        case 'waiting':
+          return settler.waiting(p, result.inFlight);
+        case 'deferred':
+          return settler.deferred(p, result.retryAtMs, result.principal);
+      }
+    },
+
     /** The back office answered (or could not be reached): record it, retry a transient result until the horizon. */
     async outcome(p: PendingDelivery, outcome: Outcome): Promise<void> {
       const attempt = p.attempt + 1;
@@ -146,11 +161,9 @@ export function createSettler(deps: SettleDeps) {
       return settled({ recoveryId: item.recoveryId, base }, 'failed');
     },
   };
+  return settler;
 }
 
 const isDeliveredStatus = (status: DeliveryStatus) => status === 'delivered' || status === 'duplicate';
-
-/** Whether a delivery of this kind may send the revision the connector already has. */
-export const allowsEqualRevision = (p: PendingDelivery) => mayResendDelivered(p.mode);
 
 export type Settler = ReturnType<typeof createSettler>;

@@ -16,10 +16,9 @@ import type { RecoveryStore } from '../stores/recoveryStore';
 import type { SyncStateStore } from '../stores/syncStateStore';
 import type { DeliveryLog } from './deliveryLog';
 import type { SyncDeps } from './deps';
+import { createDispatch } from './dispatch';
 import { handleChange, type QueueMessage } from './handleChange';
 import { handleWorkItem } from './handleWorkItem';
-import { Lanes } from './lanes';
-import type { PendingDelivery } from './pending';
 import { sweepPoison } from './poisonSweep';
 import type { PrincipalBudgets } from './principalBudget';
 import { getRecovery, handleRecoveryPage, type RecoveryDeps, startRecovery } from './recovery';
@@ -60,14 +59,10 @@ export function createSyncUseCases(wiring: SyncWiring) {
     secrets: wiring.secrets,
     budgets: wiring.budgets,
     ordering: createOrdering(wiring.syncState, wiring.config.sync.claimLeaseMs, now),
-    settle,
     managedIdentityClientId: wiring.config.managedIdentityClientId,
     sendBoundMs: wiring.config.sync.sendBoundMs,
     now,
   });
-  const lanes = new Lanes<PendingDelivery>({ maxItems: wiring.config.sync.batchMaxOperations }, (_key, group) =>
-    sender.send(group),
-  );
   const deps: SyncDeps = {
     connectorsOf: wiring.connectorsOf,
     connectorById: wiring.connectorById,
@@ -77,8 +72,12 @@ export function createSyncUseCases(wiring: SyncWiring) {
     audit: wiring.audit,
     settle,
     policy,
-    // Changes for a connector that takes a $batch wait a moment for company; the others go at once.
-    dispatch: (p) => lanes.join(p.connector.id, p, sender.batches(p.connector) ? wiring.config.sync.batchLingerMs : 0),
+    dispatch: createDispatch({
+      sender,
+      settle,
+      batchLingerMs: wiring.config.sync.batchLingerMs,
+      batchMaxOperations: wiring.config.sync.batchMaxOperations,
+    }),
     now,
   };
 
