@@ -12,6 +12,7 @@ import { createTokenService } from './backOffice/tokens';
 import { createConnectorUseCases } from './connectors/connectorUseCases';
 import type { Actor } from './model/audit';
 import { credentialStatusOf } from './model/connector';
+import { systemClock } from './platform/clock';
 import { type AppConfig, loadConfig } from './platform/config';
 import { dependencyBounds, withinDeadline } from './platform/deadline';
 import type { Logger } from './platform/logging';
@@ -99,6 +100,7 @@ export function createServices(config: AppConfig) {
     settings: config.budget,
     instanceId,
     log: createLogger(consoleSink, { component: 'budget', instanceId }),
+    clock: systemClock,
   });
   // A stopping instance hands its budget slots to the others at once, not when its lease runs out.
   onShutdown(() => budgets.giveBackAll());

@@ -104,7 +104,7 @@ export interface AppConfig {
     sendBoundMs: number;
   };
   /** Business Central's limits per principal (user or service principal), kept across all instances. */
-  budget: { maxConcurrent: number; requestsPerWindow: number; windowMs: number; localWaitMs: number };
+  budget: { maxConcurrent: number; requestsPerWindow: number; windowMs: number; localWaitMs: number; leaseMs: number };
   retention: { deliveriesMs: number; auditMs: number };
   credentialExpiryWarningMs: number;
   auth: { mode: 'off' } | { mode: 'entra'; tenantId: string; audience: string };
@@ -135,6 +135,9 @@ export function isLoopbackUrl(url: string): boolean {
  * takes no more messages while its invocations wait), a deferral costs storage writes and a trip round the queue.
  */
 const BUDGET_LOCAL_WAIT_MS = 30_000;
+
+/** How long an instance's share of a principal's slots lasts without renewal: what a dead instance's slots wait. */
+const BUDGET_LEASE_MS = 15_000;
 
 /**
  * The longest a send takes once it holds a request permit: a token and the request, twice when a 401
@@ -227,6 +230,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       requestsPerWindow: c.BACKOFFICE_REQUESTS_PER_WINDOW,
       windowMs: c.BACKOFFICE_WINDOW_SECONDS * 1000,
       localWaitMs: BUDGET_LOCAL_WAIT_MS,
+      leaseMs: BUDGET_LEASE_MS,
     },
     retention: { deliveriesMs: c.DELIVERY_RETENTION_DAYS * DAY_MS, auditMs: c.AUDIT_RETENTION_DAYS * DAY_MS },
     credentialExpiryWarningMs: c.CREDENTIAL_EXPIRY_WARNING_DAYS * DAY_MS,

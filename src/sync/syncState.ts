@@ -59,7 +59,7 @@ export type Claim = HeldClaim | Exclude<ClaimDecision, { kind: 'claim' }>;
 
 const MAX_ROUNDS = 20;
 
-export function createOrdering(store: SyncStateStore, leaseMs = 120_000, now: () => number = Date.now) {
+export function createOrdering(store: SyncStateStore, leaseMs: number, now: () => number) {
   async function release(
     connectorId: string,
     guid: string,
