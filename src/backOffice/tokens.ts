@@ -33,11 +33,33 @@ export interface TokenServiceOptions {
 const isLoopbackHttp = (url: string) => /^http:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?$/i.test(url);
 
 /**
- * MSAL's network module over fetch: a timeout on every call, an error answer that is not JSON (a gateway's
- * HTML 503) turned into an OAuth error MSAL throws instead of an empty token, and, for tests, the public-cloud
- * URLs MSAL builds sent to a loopback fake.
+ * After a 429 or 5xx from the token endpoint (or any failure with Retry-After), MSAL refuses token calls for
+ * that client without asking Entra, for the Retry-After or 60 s (at most an hour). The sync must not retry
+ * into that refusal on its own schedule (5 s, 30 s, 2 min ...) and resume minutes after Entra is back: it is
+ * told when the refusal ends, and tries again then. MSAL's own rule, computed from the same answer.
  */
-function networkClient(rewriteTo: string | undefined, timeoutMs: number): INetworkModule {
+const MSAL_DEFAULT_THROTTLE_MS = 60_000;
+const MSAL_MAX_THROTTLE_MS = 3_600_000;
+/** A moment past the end of MSAL's refusal, so the retry does not meet its last millisecond. */
+const AFTER_THROTTLE_MS = 1_000;
+
+export function msalThrottleMs(status: number, retryAfter: string | undefined): number | undefined {
+  const seconds = Number.parseInt(retryAfter ?? '', 10);
+  if (!(status === 429 || (status >= 500 && status < 600) || (status >= 300 && !Number.isNaN(seconds))))
+    return undefined;
+  return Math.min(seconds > 0 ? seconds * 1000 : MSAL_DEFAULT_THROTTLE_MS, MSAL_MAX_THROTTLE_MS);
+}
+
+/** Until when MSAL refuses token calls of a tenant + client, from the token endpoint answers seen. */
+type Throttles = Map<string, number>;
+const throttleKey = (tenant: string, clientId: string) => `${tenant.toLowerCase()}|${clientId.toLowerCase()}`;
+
+/**
+ * MSAL's network module over fetch: a timeout on every call, an error answer that is not JSON (a gateway's
+ * HTML 503) turned into an OAuth error MSAL throws instead of an empty token, the answers that make MSAL pause
+ * a client noted (`throttles`), and, for tests, the public-cloud URLs MSAL builds sent to a loopback fake.
+ */
+function networkClient(rewriteTo: string | undefined, timeoutMs: number, throttles?: Throttles): INetworkModule {
   const send = async (
     method: 'GET' | 'POST',
     url: string,
@@ -54,6 +76,11 @@ function networkClient(rewriteTo: string | undefined, timeoutMs: number): INetwo
       headers[k] = v;
     });
     const text = await res.text();
+    const pauseMs = msalThrottleMs(res.status, headers['retry-after']);
+    const clientId = new URLSearchParams(options?.body ?? '').get('client_id');
+    const tenant = /^\/([^/]+)\//.exec(new URL(url).pathname)?.[1];
+    if (throttles && pauseMs !== undefined && clientId && tenant)
+      throttles.set(throttleKey(tenant, clientId), Date.now() + pauseMs);
     let body: Record<string, unknown> = {};
     try {
       body = JSON.parse(text) as Record<string, unknown>;
@@ -179,7 +206,8 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
   const authorityHost = options.entraAuthorityHost.replace(/\/+$/, '');
   const viaFake = isLoopbackHttp(authorityHost);
   const timeoutMs = options.timeoutMs ?? 30_000;
-  const network = options.network ?? networkClient(viaFake ? authorityHost : undefined, timeoutMs);
+  const throttles: Throttles = new Map();
+  const network = options.network ?? networkClient(viaFake ? authorityHost : undefined, timeoutMs, throttles);
   // Least recently used first; each client holds its secret's registration with the redactor until evicted.
   const clients = new Map<string, { client: ConfidentialClientApplication; release: () => void }>();
   // Single flight: concurrent first deliveries share one token request instead of racing MSAL's empty cache.
@@ -239,7 +267,10 @@ export function createTokenService(options: TokenServiceOptions): TokenService {
             skipCache: forceRefresh,
           });
         } catch (error) {
-          throw tokenErrorFrom(error);
+          const failure = tokenErrorFrom(error);
+          const until = throttles.get(throttleKey(tenant, clientId));
+          if (failure.outcome.kind !== 'transient' || until === undefined || until <= Date.now()) throw failure;
+          throw new TokenError({ ...failure.outcome, retryAfterMs: until - Date.now() + AFTER_THROTTLE_MS });
         }
         // MSAL resolves a 2xx without access_token as an empty token instead of failing.
         if (!result?.accessToken) throw new TokenError(emptyToken);

@@ -1,7 +1,7 @@
 // Which token failures are passing (retried) and which name a configuration problem (permanent), through the
 // real MSAL client against the Entra fake.
 import { createServer } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { TokenError } from '../../src/backOffice/stageError';
 import { createTokenService } from '../../src/backOffice/tokens';
 import { freePort } from '../../src/local/ports';
@@ -112,4 +112,43 @@ describe('token failures', () => {
       entra.omitAccessToken = false;
     }
   });
+});
+
+describe("MSAL's pause after an Entra failure", () => {
+  afterEach(() => vi.useRealTimers());
+
+  async function failure(service: ReturnType<typeof createTokenService>) {
+    try {
+      await service.clientCredentials(TENANT, CLIENT, SECRET, false);
+      return undefined;
+    } catch (error) {
+      return (error as TokenError).outcome;
+    }
+  }
+
+  it.each([
+    ['with Retry-After: 20', 20, 21_000],
+    ['without Retry-After (MSAL pauses 60 s)', undefined, 61_000],
+  ])(
+    'a 5xx %s says when MSAL will ask Entra again, and the next try after that gets a token',
+    async (_name, retryAfterSeconds, expectedMs) => {
+      vi.useFakeTimers({ toFake: ['Date'] });
+      vi.setSystemTime(1_800_000_000_000);
+      entra.failWith = { status: 503, times: 1, ...(retryAfterSeconds ? { retryAfterSeconds } : {}) };
+      const service = createTokenService({ entraAuthorityHost: entra.url });
+      const requestsBefore = entra.tokenRequests;
+      expect(await failure(service)).toMatchObject({
+        kind: 'transient',
+        code: 'auth.token-unavailable',
+        retryAfterMs: expectedMs,
+      });
+      // Ten seconds later MSAL still refuses without asking Entra, and says how much is left.
+      vi.setSystemTime(1_800_000_010_000);
+      expect(await failure(service)).toMatchObject({ kind: 'transient', retryAfterMs: expectedMs - 10_000 });
+      expect(entra.tokenRequests - requestsBefore).toBe(1);
+      // When the pause has ended (as the sync retries, at retryAfterMs), Entra is asked and answers.
+      vi.setSystemTime(1_800_000_000_000 + expectedMs);
+      expect(await failure(service)).toBeUndefined();
+    },
+  );
 });
