@@ -49,10 +49,15 @@ export const appointmentChangeSchema = z
     messageId: z.uuid({ error: 'must be a UUID' }),
     databaseAction: z.enum(['I', 'U', 'D']),
     revision: z
-      .number({ error: 'is required: a whole number that grows with every change of the appointment' })
-      .int()
-      .nonnegative()
-      .max(Number.MAX_SAFE_INTEGER),
+      .number({
+        error: (issue) =>
+          issue.input === undefined
+            ? 'is required: a whole number that grows with every change of the appointment'
+            : 'must be a whole number that grows with every change of the appointment',
+      })
+      .int({ error: 'must be a whole number' })
+      .min(0, { error: 'must be at least 0' })
+      .max(Number.MAX_SAFE_INTEGER, { error: `must be at most ${Number.MAX_SAFE_INTEGER}` }),
     occurredAt: isoDateTime,
     /** The producer's trace (W3C traceparent); POST /api/appointments fills it from the request. */
     traceparent: traceparent.optional(),

@@ -59,6 +59,12 @@ describe('errors name the item and the field', () => {
     ]);
   });
 
+  it('a negative revision, which must be at least 0 (not "is required")', async () => {
+    const res = await post({ ...changeMessage(newApp()), revision: -1 });
+    expect(res.status).toBe(400);
+    expect(res.body.errors).toEqual([{ path: 'revision', code: 'too_small', message: 'must be at least 0' }]);
+  });
+
   it('a schema version this service does not read', async () => {
     const res = await post({ ...changeMessage(newApp()), schemaVersion: 2 });
     expect(res.status).toBe(400);
