@@ -7,12 +7,12 @@ import { createAuditTrail } from './audit/auditTrail';
 import { type Authenticator, createEntraAuthenticator, noAuthentication } from './auth/entraTokens';
 import type { Role } from './auth/roles';
 import { createBackOfficeClient } from './backOffice/backOfficeClient';
-import { createOutboundHttp } from './backOffice/outboundHttp';
-import { createTokenService } from './backOffice/tokens';
+import { createOutboundHttp, type OutboundHttp } from './backOffice/outboundHttp';
+import { createTokenService, type TokenService } from './backOffice/tokens';
 import { createConnectorUseCases } from './connectors/connectorUseCases';
 import type { Actor } from './model/audit';
 import { credentialStatusOf } from './model/connector';
-import { systemClock } from './platform/clock';
+import { type Clock, systemClock } from './platform/clock';
 import { type AppConfig, loadConfig } from './platform/config';
 import { dependencyBounds, withinDeadline } from './platform/deadline';
 import type { Logger } from './platform/logging';
@@ -20,8 +20,9 @@ import { consoleSink, createLogger } from './platform/logging';
 import { tableNames } from './platform/resourceNames';
 import { onShutdown } from './platform/shutdown';
 import { createStorage } from './platform/storage';
-import { createSyncQueues } from './queues/syncQueues';
+import { createSyncQueues, type SyncQueues } from './queues/syncQueues';
 import { createKeyVaultSecretStore } from './secrets/keyVaultSecretStore';
+import type { SecretStore } from './secrets/secretStore';
 import { createActionUriStore } from './stores/actionUriStore';
 import { createAuditStore } from './stores/auditStore';
 import { createBudgetStore } from './stores/budgetStore';
@@ -30,6 +31,7 @@ import { createDeliveryStore } from './stores/deliveryStore';
 import { createLatestRevisionStore } from './stores/latestRevisionStore';
 import { createRecoveryStore } from './stores/recoveryStore';
 import { createSyncStateStore } from './stores/syncStateStore';
+import type { Table } from './stores/table';
 import { TableBatcher } from './stores/tableBatcher';
 import { cachedBySourceApp } from './sync/connectorCache';
 import { createDeliveryLog } from './sync/deliveryLog';
@@ -46,13 +48,43 @@ export interface HealthCheck {
 /** This process, as one instance among those Azure runs: the holder of its share of each principal's budget. */
 export const instanceId = randomUUID();
 
-export function createServices(config: AppConfig) {
-  const now = Date.now;
+/**
+ * What the services talk to: storage, Key Vault, back offices, Entra, time. Azure's are built from the config;
+ * the unit layer passes in-memory ones through the same composition (test/support/unitApp.ts).
+ */
+export interface Adapters {
+  table(name: string): Table;
+  queues: SyncQueues;
+  secrets: SecretStore;
+  http: OutboundHttp;
+  tokens: TokenService;
+  clock: Clock;
+}
+
+export function realAdapters(config: AppConfig): Adapters {
   const storage = createStorage(config);
-  const table = (name: string) => () => storage.table(name);
+  return {
+    table: (name) => () => storage.table(name),
+    queues: createSyncQueues(storage, config.queues),
+    secrets: createKeyVaultSecretStore(config),
+    http: createOutboundHttp({
+      allowLoopback: config.backOfficeAllowLoopback,
+      totalTimeoutMs: config.backOfficeTimeoutMs,
+      connectTimeoutMs: Math.min(10_000, config.backOfficeTimeoutMs),
+    }),
+    tokens: createTokenService({
+      entraAuthorityHost: config.entraAuthorityHost,
+      managedIdentityClientId: config.managedIdentityClientId,
+      timeoutMs: Math.min(30_000, config.backOfficeTimeoutMs),
+    }),
+    clock: systemClock,
+  };
+}
+
+export function createServices(config: AppConfig, adapters: Adapters = realAdapters(config)) {
+  const { table, queues, secrets, clock } = adapters;
+  const now = clock.now;
   const batcher = (name: string) => new TableBatcher(table(name));
-  const secrets = createKeyVaultSecretStore(config);
-  const queues = createSyncQueues(storage, config.queues);
 
   const connectorStore = createConnectorStore(table(tableNames.connectors));
   const latest = createLatestRevisionStore(table(tableNames.latestRevisions), batcher(tableNames.latestRevisions));
@@ -65,19 +97,7 @@ export function createServices(config: AppConfig) {
     retentionMs: config.retention.auditMs,
     now,
   });
-  const http = createOutboundHttp({
-    allowLoopback: config.backOfficeAllowLoopback,
-    totalTimeoutMs: config.backOfficeTimeoutMs,
-    connectTimeoutMs: Math.min(10_000, config.backOfficeTimeoutMs),
-  });
-  const backOffice = createBackOfficeClient({
-    http,
-    tokens: createTokenService({
-      entraAuthorityHost: config.entraAuthorityHost,
-      managedIdentityClientId: config.managedIdentityClientId,
-      timeoutMs: Math.min(30_000, config.backOfficeTimeoutMs),
-    }),
-  });
+  const backOffice = createBackOfficeClient({ http: adapters.http, tokens: adapters.tokens, now });
   const authenticator: Authenticator =
     config.auth.mode === 'entra'
       ? createEntraAuthenticator({ authorityHost: config.entraAuthorityHost, ...config.auth })
@@ -100,7 +120,7 @@ export function createServices(config: AppConfig) {
     settings: config.budget,
     instanceId,
     log: createLogger(consoleSink, { component: 'budget', instanceId }),
-    clock: systemClock,
+    clock,
   });
   // A stopping instance hands its budget slots to the others at once, not when its lease runs out.
   onShutdown(() => budgets.giveBackAll());
@@ -117,6 +137,7 @@ export function createServices(config: AppConfig) {
     secrets,
     budgets,
     config,
+    now,
   });
 
   const timed = async (name: string, probe: () => Promise<unknown>): Promise<HealthCheck> => {

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parseErrorBody, parseRetryAfter } from '../../src/backOffice/outcome';
 import { syncCodes } from '../../src/model/delivery';
 import { outcomeCodes } from '../../src/model/outcome';
-import { repoRoot } from '../support/testApp';
+import { repoRoot } from '../support/repoRoot';
 
 describe('parseErrorBody', () => {
   it.each([

@@ -5,6 +5,7 @@ import { QueueClient } from '@azure/storage-queue';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TENANT } from '../fakes/demoTenant';
 import { type ApiTokenOptions, EntraFake } from '../fakes/entraFake';
+import { eventually } from '../support/eventually';
 import { jsonOf, startTestApp, type TestApp } from '../support/testApp';
 
 let app: TestApp;
@@ -86,12 +87,12 @@ describe('bearer tokens', () => {
     entra.publishPending();
     const before = entra.keyRequests;
     // jose waits out a cooldown before looking again after a miss; the next miss after it refetches.
-    let status = 0;
-    for (let i = 0; i < 80 && status !== 200; i++) {
-      status = (await app.fetch('/api/connectors', { headers: { authorization: `Bearer ${fresh}` } })).status;
-      if (status !== 200) await new Promise((r) => setTimeout(r, 500));
-    }
-    expect(status).toBe(200);
+    await eventually(
+      async () =>
+        (await app.fetch('/api/connectors', { headers: { authorization: `Bearer ${fresh}` } })).status === 200,
+      40_000,
+      500,
+    );
     expect(entra.keyRequests - before).toBe(1);
   }, 60_000);
 });

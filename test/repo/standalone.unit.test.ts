@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { repoRoot } from '../support/testApp';
+import { repoRoot } from '../support/repoRoot';
 
 // Built from parts so this file does not match itself.
 const outside = new RegExp(['\\.\\./', 'shared', '(/|\\b)'].join(''));

@@ -1,12 +1,13 @@
 // Starts the real app (src/index.ts) through the host stand-in, against the run's Azurite and a Key Vault
 // emulator of this test file's own. Every log line is captured so tests can search it for secrets.
 import { randomBytes } from 'node:crypto';
-import { resolve } from 'node:path';
 import { inject } from 'vitest';
 import { type HostOptions, type RunningHost, startHost } from '../../src/local/host';
 import { KeyVaultEmulator } from '../../src/local/keyVaultEmulator';
 
-export const repoRoot = resolve(__dirname, '..', '..');
+import { repoRoot } from './repoRoot';
+
+export { repoRoot };
 
 export interface TestApp {
   url: string;

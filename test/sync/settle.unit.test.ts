@@ -1,7 +1,7 @@
-// How a delivery is written down when it must wait, against the real delivery log on Azurite: the row says
+// How a delivery is written down when it must wait, against the real delivery log on the in-memory table: the row says
 // "retrying" before the change is queued again (its next attempt may finish first), and a row that says
 // delivered is not turned back by a late copy of the same message that waited or was deferred.
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { StoredConnector } from '../../src/model/connector';
 import { silentLogger } from '../../src/platform/logging';
@@ -11,15 +11,14 @@ import { TableBatcher } from '../../src/stores/tableBatcher';
 import { createDeliveryLog, type DeliveryLog, rowBase } from '../../src/sync/deliveryLog';
 import type { PendingDelivery } from '../../src/sync/pending';
 import { createSettler } from '../../src/sync/settle';
-import { azuriteTable } from '../support/azurite';
+import { MemoryTable } from '../fakes/memoryTable';
 import { sampleChange } from '../support/changes';
 
 let deliveries: DeliveryLog;
 
 beforeAll(async () => {
-  const client = azuriteTable(`settle${randomBytes(6).toString('hex')}`);
-  await client.createTable();
-  const table = async () => client;
+  const memory = new MemoryTable('deliveries');
+  const table = async () => memory.client();
   deliveries = createDeliveryLog(createDeliveryStore(table, new TableBatcher(table)), Date.now);
 });
 
