@@ -318,7 +318,7 @@ export class MemoryTable {
         return {};
       },
       async submitTransaction(actions: TransactionAction[]) {
-        table.#count('submitTransaction');
+        table.#count('submitTransaction', actions[0]?.[1] as { partitionKey: string; rowKey: string } | undefined);
         const partitions = new Set(actions.map((a) => String((a[1] as { partitionKey: string }).partitionKey)));
         if (actions.length === 0 || actions.length > 100 || partitions.size !== 1)
           throw new TableError(400, 'InvalidInput');
