@@ -89,7 +89,7 @@ export function createServices(config: AppConfig, adapters: Adapters = realAdapt
   const connectorStore = createConnectorStore(table(tableNames.connectors));
   const latest = createLatestRevisionStore(table(tableNames.latestRevisions), batcher(tableNames.latestRevisions));
   const deliveries = createDeliveryLog(
-    createDeliveryStore(table(tableNames.deliveries), batcher(tableNames.deliveries)),
+    createDeliveryStore(table(tableNames.deliveries), batcher(tableNames.deliveries), now),
     now,
   );
   const audit = createAuditTrail({
@@ -196,6 +196,17 @@ export function createServices(config: AppConfig, adapters: Adapters = realAdapt
       const deliveriesRemoved = await deliveries.purgeBefore(now() - config.retention.deliveriesMs);
       const auditRemoved = await audit.purgeBefore(now() - config.retention.auditMs);
       return { deliveries: deliveriesRemoved, audit: auditRemoved };
+    },
+
+    /** Moves old-layout delivery pointers, a few thousand per call, until none are left. */
+    async upgradeDeliveryLog(log: Logger) {
+      let moved = 0;
+      for (let round = 0; round < 10; round++) {
+        const n = await deliveries.migrateLegacy(500);
+        moved += n;
+        if (n < 500) break;
+      }
+      if (moved) log.info('deliveries.pointers-moved', { moved });
     },
 
     /** The daily credential check: one warning line per connector whose secret expires soon or has. */

@@ -36,6 +36,7 @@ export const queueFunctions = [
 
 export const timerFunctions = [
   { name: 'poisonSweep', schedule: '%POISON_SWEEP_SCHEDULE%', module: 'triggers' },
+  { name: 'deliveryLogUpgrade', schedule: '0 */1 * * * *', module: 'triggers' },
   { name: 'retention', schedule: '0 15 3 * * *', module: 'triggers' },
   { name: 'credentialExpiry', schedule: '0 0 6 * * *', module: 'triggers' },
 ] as const;

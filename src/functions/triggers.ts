@@ -66,6 +66,16 @@ export const timers = [
     },
   }),
   defineTimer({
+    // Moves the delivery pointers of the previous layout into their rows' partitions (stores/deliveryStore.ts);
+    // once none are left an instance does nothing here.
+    name: 'deliveryLogUpgrade',
+    schedule: '0 */1 * * * *',
+    async handler(_timer, context) {
+      const { log } = triggerLog(context);
+      await getServices().upgradeDeliveryLog(log);
+    },
+  }),
+  defineTimer({
     name: 'retention',
     schedule: '0 15 3 * * *',
     async handler(_timer, context) {

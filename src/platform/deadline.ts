@@ -34,10 +34,14 @@ export function remainingMs(): number {
 
 /** The time bounds of calls to the app's dependencies. */
 export const dependencyBounds = {
-  /** One try of a storage or Key Vault request: they answer in milliseconds when well. */
-  perTryMs: 4_000,
-  /** One call, its retries included. */
-  overallMs: 8_000,
+  /**
+   * One try of a storage or Key Vault request. They answer in milliseconds when well; a try that runs out is
+   * tried again. Generous, because a try that ran out may still have been applied: every write is made so that
+   * doing it twice is harmless, but a busy dependency should not be made busier with needless retries.
+   */
+  perTryMs: 10_000,
+  /** One call, its retries included: what a queue invocation waits at most before it fails and is retried. */
+  overallMs: 30_000,
   /** Everything one HTTP request does with storage and Key Vault (the API answers 503 within 15 s). */
   requestMs: 10_000,
   /** One dependency's probe in the deep health check. */

@@ -1,13 +1,18 @@
 // The delivery log in Table Storage. Keys are laid out so every filter is a partition (or range) query that
-// returns the newest rows first:
-//   row      PK "c~<connector id>" (a connector's rows), "n~" (changes no connector took), "x~" (messages that
-//            could not be read); RK "<inverted first-recorded time>~<row id>": newest first within a partition
-//   pointer  PK "i~<first hex digit of the row id>", RK row id -> the row's keys (GET /api/deliveries/{id})
-//   message  PK "m~<first hex digit>", RK message id -> the ids of the message's rows (?messageId=)
-//   feed     PK "feeds", RK "<row partition>~<source app key>": which row partitions hold a source app's rows
+// returns the newest rows first, and so one row's writes share one transaction:
+//   row partition  PK "c~<connector id>" (a connector's rows), "n~" (changes no connector took), "x~" (messages
+//                  that could not be read), holding
+//     row          RK "<inverted first-recorded time>~<row id>": newest first within the partition
+//     pointer      RK "i~<row id>" -> the row's key (a row found by id within its partition)
+//     index entry  RK "m~<message id>~<row id>" -> the row's key (?messageId=)
+//   feed           PK "feeds", RK "<row partition>~<source app key>": which row partitions hold a source app's rows
+// A new row, its pointer and its index entry are created in one transaction, so a row is never half written and
+// two writers racing to create it leave one. Rows written before this layout have their pointer in PK
+// "i~<first hex digit of the row id>" and their message's index in PK "m~<first hex digit>": they are still read,
+// and `migrateLegacy` (the deliveryLogUpgrade timer) moves the pointers into the rows' partitions.
 // A list reads the partitions in scope (one connector, the connectors a source app wrote to, or all) from a
-// shared cursor, so pages merge in one order. Writes go through the table batcher: rows of one connector and
-// pointers sharing a digit travel in one transaction.
+// shared cursor, so pages merge in one order. Writes go through the table batcher: the rows of one connector
+// travel in one transaction.
 import { odata } from '@azure/data-tables';
 import { z } from 'zod';
 import {
@@ -37,7 +42,7 @@ import {
   type Table,
   textAsBinary,
 } from './table';
-import type { TableBatcher } from './tableBatcher';
+import type { TableBatcher, TableOp } from './tableBatcher';
 import type { Page } from './tablePage';
 
 /** A row as stored: what the API shows, plus the change text kept for replays. */
@@ -88,13 +93,20 @@ const rowEntitySchema = z
   })
   .pipe(storedDeliverySchema);
 
-const pointerSchema = z.object({ pk: z.string(), rk: z.string() });
-const messageIndexSchema = z.object({ ids: jsonColumn(z.array(z.string())) });
-const pointerPartition = (id: string) => `i~${id.charAt(0).toLowerCase()}`;
-const messagePartition = (messageId: string) => `m~${messageId.charAt(0).toLowerCase()}`;
+const legacyPointerSchema = z.object({ pk: z.string(), rk: z.string() });
+const legacyIndexSchema = z.object({ ids: jsonColumn(z.array(z.string())) });
+const keyOnlySchema = z.object({ rk: z.string() });
+const legacyPointerPartition = (id: string) => `i~${id.charAt(0).toLowerCase()}`;
+const legacyIndexPartition = (messageId: string) => `m~${messageId.charAt(0).toLowerCase()}`;
+const pointerKey = (id: string) => `i~${id}`;
+const indexPrefix = (messageId: string) => `m~${messageId}~`;
 const FEEDS = 'feeds';
 const NO_CONNECTOR = 'n~';
 const UNREAD = 'x~';
+/** Row keys start with a digit, pointers and index entries with a letter: rows are the keys below ':'. */
+const ROWS_ONLY = odata`RowKey lt ${':'}`;
+/** How long a finding that old pointers exist holds before it is checked again. */
+const LEGACY_RECHECK_MS = 60_000;
 
 /** The partition of a row: its connector's, or the shared ones for rows without a connector. */
 export function rowPartition(row: Pick<Delivery, 'connectorId' | 'sourceApp'>): string {
@@ -129,15 +141,19 @@ export interface FoundDelivery extends Versioned<StoredDelivery> {
 }
 
 export interface DeliveryStore {
-  /** The row with its ETag and keys; undefined when there is none. */
-  find(id: string): Promise<FoundDelivery | undefined>;
-  /** Where a row lives by its pointer, even when the row itself is missing (a write that stopped halfway). */
-  keysOf(id: string): Promise<RowKeys | undefined>;
-  /** Writes a row at the keys its pointer names (the repair of a write that stopped halfway). */
+  /**
+   * The row with its ETag and keys; undefined when there is none. With `partition` (the row's own, when the
+   * caller knows its connector) it is two point reads; without, every partition that holds rows is asked.
+   */
+  find(id: string, partition?: string): Promise<FoundDelivery | undefined>;
+  /** The keys an old-layout pointer names when its row is missing (a write that stopped halfway), to repair it. */
+  orphanedKeys(id: string): Promise<RowKeys | undefined>;
+  /** Writes a row at the keys given (the repair of an old write that stopped halfway). */
   restore(row: StoredDelivery, keys: RowKeys): Promise<string>;
   /**
-   * Adds a new row, first recorded now. Resolves "exists" (and adds nothing) when the id is taken already:
-   * two instances, or a redelivered message, raced to create it.
+   * Adds a new row, first recorded now, with its pointer and its message's index entry, in one transaction.
+   * Resolves "exists" (and adds nothing) when the id is taken already: two instances, or a redelivered message,
+   * raced to create it.
    */
   insert(
     row: StoredDelivery,
@@ -145,16 +161,19 @@ export interface DeliveryStore {
   ): Promise<{ created: true; etag: string; keys: RowKeys } | { created: false }>;
   /** Replaces a row read at `etag`; rejects with 412 when it changed since. */
   replace(row: StoredDelivery, keys: RowKeys, etag: string): Promise<string>;
-  /** Remembers which rows a message made, for ?messageId=. */
-  indexMessage(messageId: string, ids: string[], createdAt: string): Promise<void>;
+  /** Whether rows of the old layout may exist (their pointers elsewhere): then an insert looks first. */
+  mayHaveLegacy(): Promise<boolean>;
+  /** Moves up to `max` old-layout pointers into their rows' partitions; returns how many it moved. */
+  migrateLegacy(max: number): Promise<number>;
   list(filter: DeliveryFilter, page: { size: number; token?: string }): Promise<Page<StoredDelivery>>;
-  /** Deletes rows first recorded before the cutoff, with their pointers; returns how many. */
+  /** Deletes rows first recorded before the cutoff, with their pointers and index entries; returns how many. */
   purgeBefore(cutoffMs: number): Promise<number>;
   ping(): Promise<void>;
 }
 
-export function createDeliveryStore(table: Table, writes: TableBatcher): DeliveryStore {
+export function createDeliveryStore(table: Table, writes: TableBatcher, now: () => number = Date.now): DeliveryStore {
   const knownFeeds = new Set<string>();
+  let legacy: { present: boolean; checkedAt: number } | undefined;
 
   async function registerFeed(partition: string, sourceApp: string | null): Promise<void> {
     const key = `${partition}~${sourceApp ? sourceAppKey(sourceApp) : ''}`;
@@ -166,7 +185,7 @@ export function createDeliveryStore(table: Table, writes: TableBatcher): Deliver
     knownFeeds.add(key);
   }
 
-  async function feedsInScope(filter: DeliveryFilter): Promise<string[]> {
+  async function feedsInScope(filter: Pick<DeliveryFilter, 'connectorId' | 'sourceApp'>): Promise<string[]> {
     if (filter.connectorId) return [`c~${filter.connectorId}`];
     const clauses = [odata`PartitionKey eq ${FEEDS}`];
     if (filter.sourceApp) clauses.push(odata`sourceAppKey eq ${sourceAppKey(filter.sourceApp)}`);
@@ -175,7 +194,7 @@ export function createDeliveryStore(table: Table, writes: TableBatcher): Deliver
   }
 
   function rowClauses(filter: DeliveryFilter): string[] {
-    const clauses: string[] = [];
+    const clauses: string[] = [ROWS_ONLY];
     const statuses = filter.statuses ?? (filter.status ? [filter.status] : []);
     if (statuses.length) clauses.push(`(${statuses.map((s) => odata`status eq ${s}`).join(' or ')})`);
     if (filter.sourceApp) clauses.push(odata`sourceAppKey eq ${sourceAppKey(filter.sourceApp)}`);
@@ -183,23 +202,65 @@ export function createDeliveryStore(table: Table, writes: TableBatcher): Deliver
     return [...clauses, ...timeRange(filter)];
   }
 
-  const keysOf = async (id: string): Promise<RowKeys | undefined> => {
-    const pointer = await readEntity(await table(), pointerPartition(id), id, 'a delivery pointer');
-    if (!pointer) return undefined;
-    const keys = parseRow(pointerSchema, pointer, 'delivery pointer');
-    return { partitionKey: keys.pk, rowKey: keys.rk };
-  };
-
-  const find = async (id: string): Promise<FoundDelivery | undefined> => {
-    const keys = await keysOf(id);
-    if (!keys) return undefined;
+  const rowAt = async (keys: RowKeys): Promise<FoundDelivery | undefined> => {
     const entity = await readEntity(await table(), keys.partitionKey, keys.rowKey, 'a delivery');
     return entity && { value: fromEntity(entity), etag: entity.etag, keys };
   };
 
+  /** The keys a pointer names: in the row's partition, or (old layout) in the pointer partitions. */
+  const pointedTo = async (id: string, partition: string): Promise<RowKeys | undefined> => {
+    const pointer = await readEntity(await table(), partition, pointerKey(id), 'a delivery pointer');
+    return pointer && { partitionKey: partition, rowKey: parseRow(keyOnlySchema, pointer, 'delivery pointer').rk };
+  };
+  const legacyPointedTo = async (id: string): Promise<RowKeys | undefined> => {
+    const pointer = await readEntity(await table(), legacyPointerPartition(id), id, 'a delivery pointer');
+    if (!pointer) return undefined;
+    const keys = parseRow(legacyPointerSchema, pointer, 'delivery pointer');
+    return { partitionKey: keys.pk, rowKey: keys.rk };
+  };
+
+  async function mayHaveLegacy(): Promise<boolean> {
+    if (legacy && (!legacy.present || now() - legacy.checkedAt < LEGACY_RECHECK_MS)) return legacy.present;
+    try {
+      const first = await (await table())
+        .listEntities({
+          queryOptions: {
+            filter: `${odata`PartitionKey ge ${'i~0'}`} and ${odata`PartitionKey le ${'i~f'}`}`,
+            select: ['RowKey'],
+          },
+        })
+        .byPage({ maxPageSize: 1 })
+        .next();
+      legacy = { present: !first.done && first.value.length > 0, checkedAt: now() };
+    } catch (error) {
+      storageFailure('look for old delivery pointers', error);
+    }
+    return legacy.present;
+  }
+
+  async function find(id: string, partition?: string): Promise<FoundDelivery | undefined> {
+    let keys = partition ? await pointedTo(id, partition) : undefined;
+    if (!keys && (await mayHaveLegacy())) keys = await legacyPointedTo(id);
+    if (!keys && !partition) {
+      const partitions = await feedsInScope({});
+      keys = (await Promise.all(partitions.map((p) => pointedTo(id, p)))).find(Boolean);
+    }
+    return keys && rowAt(keys);
+  }
+
+  const ignoreMissing = (p: Promise<unknown>, what: string) =>
+    p.then(
+      () => undefined,
+      (error: unknown) => (isNotFound(error) ? undefined : storageFailure(what, error)),
+    );
+
   return {
     find,
-    keysOf,
+    async orphanedKeys(id) {
+      if (!(await mayHaveLegacy())) return undefined;
+      const keys = await legacyPointedTo(id);
+      return keys && !(await rowAt(keys)) ? keys : undefined;
+    },
     async restore(row, keys) {
       try {
         return (await writes.submit({ kind: 'upsert', entity: toEntity(row, keys) })) ?? '';
@@ -208,29 +269,29 @@ export function createDeliveryStore(table: Table, writes: TableBatcher): Deliver
       }
     },
     async insert(row, createdAtMs) {
-      // The pointer first: whoever creates it owns the row's keys, so a row is only ever written at the keys its
-      // pointer names and two writers racing to create it never leave two copies in a list.
       const keys = { partitionKey: rowPartition(row), rowKey: newestFirstKey(createdAtMs, row.id) };
-      try {
-        await writes.submit({
-          kind: 'create',
-          entity: { partitionKey: pointerPartition(row.id), rowKey: row.id, pk: keys.partitionKey, rk: keys.rowKey },
+      await registerFeed(keys.partitionKey, row.sourceApp).catch((error) => storageFailure('record a delivery', error));
+      const unit: TableOp[] = [
+        { kind: 'create', entity: { partitionKey: keys.partitionKey, rowKey: pointerKey(row.id), rk: keys.rowKey } },
+        { kind: 'create', entity: toEntity(row, keys) },
+      ];
+      if (row.messageId)
+        unit.push({
+          kind: 'upsert',
+          entity: {
+            partitionKey: keys.partitionKey,
+            rowKey: `${indexPrefix(row.messageId)}${row.id}`,
+            rk: keys.rowKey,
+            createdAt: row.createdAt,
+          },
         });
+      try {
+        const etags = await writes.submitUnit(unit);
+        return { created: true, etag: etags[1] ?? '', keys };
       } catch (error) {
         if (isConflict(error)) return { created: false };
         return storageFailure('record a delivery', error);
       }
-      const [r] = await Promise.allSettled([
-        writes.submit({ kind: 'create', entity: toEntity(row, keys) }),
-        registerFeed(keys.partitionKey, row.sourceApp),
-      ]);
-      if (r.status === 'fulfilled') return { created: true, etag: r.value ?? '', keys };
-      // Another writer found our pointer before our row landed and restored the row at our keys: it is there.
-      if (isConflict(r.reason)) return { created: false };
-      await writes
-        .submit({ kind: 'delete', partitionKey: pointerPartition(row.id), rowKey: row.id })
-        .catch(() => undefined); // a pointer left behind is repaired by the next write (`keysOf` + `restore`)
-      return storageFailure('record a delivery', r.reason);
     },
     async replace(row, keys, etag) {
       try {
@@ -240,25 +301,42 @@ export function createDeliveryStore(table: Table, writes: TableBatcher): Deliver
         return storageFailure('record a delivery', error);
       }
     },
-    async indexMessage(messageId, ids, createdAt) {
+    mayHaveLegacy,
+    async migrateLegacy(max) {
+      if (!(await mayHaveLegacy())) return 0;
+      const client = await table();
+      let old: Array<Record<string, unknown>> = [];
       try {
-        await writes.submit({
-          kind: 'upsert',
-          entity: { partitionKey: messagePartition(messageId), rowKey: messageId, ids: JSON.stringify(ids), createdAt },
-        });
+        const page = await client
+          .listEntities<Record<string, unknown>>({
+            queryOptions: { filter: `${odata`PartitionKey ge ${'i~0'}`} and ${odata`PartitionKey le ${'i~f'}`}` },
+          })
+          .byPage({ maxPageSize: max })
+          .next();
+        old = page.done ? [] : page.value;
       } catch (error) {
-        storageFailure('index a message', error);
+        storageFailure('list old delivery pointers', error);
       }
+      await Promise.all(
+        old.map(async (e) => {
+          const keys = parseRow(legacyPointerSchema, e, 'delivery pointer');
+          const id = String(e.rowKey);
+          await writes
+            .submit({ kind: 'upsert', entity: { partitionKey: keys.pk, rowKey: pointerKey(id), rk: keys.rk } })
+            .catch((error) => storageFailure('move a delivery pointer', error));
+          await ignoreMissing(client.deleteEntity(String(e.partitionKey), id), 'move a delivery pointer');
+        }),
+      );
+      if (old.length < max) legacy = { present: false, checkedAt: now() };
+      return old.length;
     },
     async list(filter, page) {
       const after = decodeCursor(page.token);
       let rows: Array<{ rowKey: string; value: StoredDelivery }>;
       if (filter.messageId) {
-        const client = await table();
-        const index = await readEntity(client, messagePartition(filter.messageId), filter.messageId, 'a message index');
-        const ids = index ? parseRow(messageIndexSchema, index, 'message index').ids : [];
-        rows = (await Promise.all(ids.map(find)))
-          .flatMap((f) => (f ? [{ rowKey: f.keys.rowKey, value: f.value }] : []))
+        const found = await rowsOfMessage(filter.messageId, filter);
+        rows = found
+          .map((f) => ({ rowKey: f.keys.rowKey, value: f.value }))
           .filter((r) => r.rowKey > after && matches(r.value, filter));
       } else {
         const clauses = rowClauses(filter);
@@ -275,27 +353,38 @@ export function createDeliveryStore(table: Table, writes: TableBatcher): Deliver
     },
     async purgeBefore(cutoffMs) {
       const client = await table();
+      const withLegacy = await mayHaveLegacy();
       let removed = 0;
-      const feeds = await queryAll(client, odata`PartitionKey eq ${FEEDS}`, 'delivery feeds', ['partition']);
-      for (const partition of new Set(feeds.map((f) => String(f.partition)))) {
+      for (const partition of await feedsInScope({})) {
         const old = await queryAll(
           client,
-          [odata`PartitionKey eq ${partition}`, ...timeRange({ to: new Date(cutoffMs) })].join(' and '),
+          [odata`PartitionKey eq ${partition}`, ROWS_ONLY, ...timeRange({ to: new Date(cutoffMs) })].join(' and '),
           'old deliveries',
-          ['PartitionKey', 'RowKey', 'id'],
+          ['PartitionKey', 'RowKey', 'id', 'messageId'],
         );
         await Promise.all(
-          old
-            .flatMap((e) => [
-              writes.submit({ kind: 'delete', partitionKey: partition, rowKey: String(e.rowKey) }),
-              writes.submit({ kind: 'delete', partitionKey: pointerPartition(String(e.id)), rowKey: String(e.id) }),
-            ])
-            .map((p) =>
-              p.catch((error) => (isNotFound(error) ? undefined : storageFailure('purge deliveries', error))),
-            ),
+          old.flatMap((e) => {
+            const id = String(e.id);
+            const gone = (rowKey: string) =>
+              ignoreMissing(writes.submit({ kind: 'delete', partitionKey: partition, rowKey }), 'purge deliveries');
+            return [
+              gone(String(e.rowKey)),
+              gone(pointerKey(id)),
+              ...(e.messageId ? [gone(`${indexPrefix(String(e.messageId))}${id}`)] : []),
+              ...(withLegacy
+                ? [
+                    ignoreMissing(
+                      writes.submit({ kind: 'delete', partitionKey: legacyPointerPartition(id), rowKey: id }),
+                      'purge deliveries',
+                    ),
+                  ]
+                : []),
+            ];
+          }),
         );
         removed += old.length;
       }
+      // The old layout's message index, until it has aged out.
       const cutoff = new Date(cutoffMs).toISOString();
       for (const digit of '0123456789abcdef') {
         const old = await queryAll(
@@ -306,9 +395,10 @@ export function createDeliveryStore(table: Table, writes: TableBatcher): Deliver
         );
         await Promise.all(
           old.map((e) =>
-            writes
-              .submit({ kind: 'delete', partitionKey: `m~${digit}`, rowKey: String(e.rowKey) })
-              .catch((error) => (isNotFound(error) ? undefined : storageFailure('purge message indexes', error))),
+            ignoreMissing(
+              writes.submit({ kind: 'delete', partitionKey: `m~${digit}`, rowKey: String(e.rowKey) }),
+              'purge message indexes',
+            ),
           ),
         );
       }
@@ -316,6 +406,38 @@ export function createDeliveryStore(table: Table, writes: TableBatcher): Deliver
     },
     ping: () => pingTable(table, 'deliveries'),
   };
+
+  /** The rows one message made: its index entries in every partition in scope, and the old layout's index. */
+  async function rowsOfMessage(messageId: string, filter: DeliveryFilter): Promise<FoundDelivery[]> {
+    const client = await table();
+    const prefix = indexPrefix(messageId);
+    const entries = (
+      await Promise.all(
+        (
+          await feedsInScope(filter)
+        ).map((partition) =>
+          queryAll(
+            client,
+            [odata`PartitionKey eq ${partition}`, odata`RowKey ge ${prefix}`, odata`RowKey lt ${`${prefix}~`}`].join(
+              ' and ',
+            ),
+            'a message index',
+            ['PartitionKey', 'rk'],
+          ),
+        ),
+      )
+    ).flat();
+    const found = await Promise.all(
+      entries.map((e) =>
+        rowAt({ partitionKey: String(e.partitionKey), rowKey: parseRow(keyOnlySchema, e, 'message index').rk }),
+      ),
+    );
+    const legacyIndex = await readEntity(client, legacyIndexPartition(messageId), messageId, 'a message index');
+    const legacyIds = legacyIndex ? parseRow(legacyIndexSchema, legacyIndex, 'message index').ids : [];
+    const legacyRows = await Promise.all(legacyIds.map((id) => find(id)));
+    const all = [...found, ...legacyRows].filter((f): f is FoundDelivery => f !== undefined);
+    return [...new Map(all.map((f) => [`${f.keys.partitionKey}/${f.keys.rowKey}`, f])).values()];
+  }
 }
 
 /** The filters a row read by pointer must pass (a partition query applies them on the server). */

@@ -9,7 +9,7 @@ import type { Outcome } from '../model/outcome';
 import { deliveryId } from '../model/pushBody';
 import type { Logger } from '../platform/logging';
 import { redactAndTruncate } from '../platform/redact';
-import type { DeliveryStore, StoredDelivery } from '../stores/deliveryStore';
+import { type DeliveryStore, rowPartition, type StoredDelivery } from '../stores/deliveryStore';
 import { isPreconditionFailed } from '../stores/table';
 
 export type RowBase = Omit<StoredDelivery, 'createdAt' | 'updatedAt' | 'history' | 'attempts' | 'status'>;
@@ -100,14 +100,17 @@ export function createDeliveryLog(store: DeliveryStore, now: () => number) {
     stamp: string,
   ): StoredDelivery {
     const history = [...(current?.history ?? [])];
-    if (attempt)
+    // A write whose answer was lost (a timeout after the service had applied it) is applied again on the row it
+    // made: the attempt is there already, and counts once.
+    const known = attempt && history.some((h) => h.at === attempt.at && h.attempt === attempt.attempt);
+    if (attempt && !known)
       history.push({ ...attempt, ...(attempt.message ? { message: redactAndTruncate(attempt.message, 300) } : {}) });
     return {
       ...base,
       message: base.message === null ? null : redactAndTruncate(base.message, 1000),
       change: base.change ?? current?.change ?? null,
       status,
-      attempts: (current?.attempts ?? 0) + (attempt && attempt.attempt > 0 ? 1 : 0),
+      attempts: (current?.attempts ?? 0) + (attempt && !known && attempt.attempt > 0 ? 1 : 0),
       createdAt: current?.createdAt ?? stamp,
       updatedAt: stamp,
       history: history.slice(-MAX_HISTORY),
@@ -116,23 +119,24 @@ export function createDeliveryLog(store: DeliveryStore, now: () => number) {
 
   /** Applies an update to the row (created when missing); an attempt joins the history. */
   async function write(base: RowBase, status: DeliveryStatus, attempt?: AttemptRecord): Promise<StoredDelivery> {
-    // Most rows are new: create first (one round trip); when the id is taken (a redelivery, another instance),
-    // read it, merge and replace with its ETag.
-    const created = next(base, undefined, status, attempt, new Date(now()).toISOString());
-    const inserted = await store.insert(created, now());
-    if (inserted.created) return created;
+    // Most rows are new: one transaction creates the row with its pointer (and its message's index entry). While
+    // rows of the old layout may exist, the row is looked for first, since its id may already have one there.
+    if (!(await store.mayHaveLegacy())) {
+      const created = next(base, undefined, status, attempt, new Date(now()).toISOString());
+      if ((await store.insert(created, now())).created) return created;
+    }
+    // The id is taken (a redelivery, a retry, another instance): read the row, merge, replace with its ETag.
     for (let round = 0; ; round++) {
-      const found = await store.find(base.id);
+      const found = await store.find(base.id, rowPartition(base));
       if (found && !attempt && settledBefore(found.value, base, status)) return found.value;
       const row = next(base, found?.value, status, attempt, new Date(now()).toISOString());
       if (!found) {
-        const keys = await store.keysOf(base.id);
-        if (keys) {
-          await store.restore(row, keys);
+        const orphaned = await store.orphanedKeys(base.id);
+        if (orphaned) {
+          await store.restore(row, orphaned);
           return row;
         }
-        const again = await store.insert(row, now());
-        if (again.created) return row;
+        if ((await store.insert(row, now())).created) return row;
         continue;
       }
       try {
@@ -231,10 +235,13 @@ export function createDeliveryLog(store: DeliveryStore, now: () => number) {
       });
     },
 
+    /** A row by id alone (the API): every partition that holds rows may be asked. */
     find: (id: string) => store.find(id),
+    /** The row of this delivery, read in its own partition (two point reads). */
+    findRow: (base: Pick<RowBase, 'id' | 'connectorId' | 'sourceApp'>) => store.find(base.id, rowPartition(base)),
     list: store.list,
-    indexMessage: store.indexMessage,
     purgeBefore: store.purgeBefore,
+    migrateLegacy: store.migrateLegacy,
   };
 }
 

@@ -38,11 +38,6 @@ export async function handleChange(deps: SyncDeps, message: QueueMessage, log: L
       log: changeLog,
     }),
   );
-  await deps.deliveries.indexMessage(
-    change.messageId,
-    pending.map((p) => p.base.id),
-    new Date(deps.now()).toISOString(),
-  );
   const results = await Promise.allSettled(pending.map((p) => deliverOrSkip(deps, p)));
   const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failure) throw failure.reason;
@@ -60,10 +55,8 @@ export async function recordNoConnector(
   traceId: string | null,
   log: Logger,
 ) {
-  const base = rowBase(null, change, { traceId });
-  await deps.deliveries.indexMessage(change.messageId, [base.id], new Date(deps.now()).toISOString());
   const a = change.appointment;
-  await deps.deliveries.record(base, 'no-connector', log, {
+  await deps.deliveries.record(rowBase(null, change, { traceId }), 'no-connector', log, {
     code: 'sync.no-connector',
     message: `no connector has source app ${a.sourceApp}${a.sourceType ? ` and source type ${a.sourceType}` : ''}`,
   });

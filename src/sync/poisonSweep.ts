@@ -67,7 +67,7 @@ async function handlePoisoned(
     if (connectors.length === 0) return recordNoConnector(deps, change.data, null, log);
     for (const connector of connectors) {
       const base = rowBase(connector, change.data, { traceId: null });
-      const row = await deps.deliveries.find(base.id);
+      const row = await deps.deliveries.findRow(base);
       if (row && (row.value.status === 'delivered' || row.value.status === 'duplicate' || row.value.status === 'stale'))
         continue;
       await again(

@@ -122,7 +122,7 @@ export function createSettler(deps: SettleDeps) {
      * gets a stale row of its own.
      */
     async stale(p: PendingDelivery, why: string): Promise<void> {
-      const existing = await deps.deliveries.find(p.base.id);
+      const existing = await deps.deliveries.findRow(p.base);
       if (existing && existing.value.messageId === p.change.messageId && isDeliveredStatus(existing.value.status)) {
         p.log.info('delivery.redelivered', {
           deliveryId: p.base.id,

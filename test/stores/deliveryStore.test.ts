@@ -1,15 +1,16 @@
 // The delivery log's keys against real Table Storage (Azurite): newest first across partitions, every filter,
-// paging with one cursor, and retention removing rows with their pointers.
+// paging with one cursor, a row written with its pointer and index entry in one transaction, rows of the old
+// layout still found and moved, and retention removing rows with their pointers.
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { TableClient } from '@azure/data-tables';
+import { odata, type TableClient } from '@azure/data-tables';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { DeliveryStatus } from '../../src/model/delivery';
 import { silentLogger } from '../../src/platform/logging';
 import { createDeliveryStore, type DeliveryStore, type StoredDelivery } from '../../src/stores/deliveryStore';
+import { newestFirstKey } from '../../src/stores/newestFirst';
 import { TableBatcher } from '../../src/stores/tableBatcher';
 import { createDeliveryLog } from '../../src/sync/deliveryLog';
 import { azuriteTable } from '../support/azurite';
-import { eventually } from '../support/eventually';
 
 let store: DeliveryStore;
 let table: () => Promise<TableClient>;
@@ -71,6 +72,14 @@ async function insertAt(ms: number, r: StoredDelivery) {
   return stamped;
 }
 
+/** Every row key of a partition, rows, pointers and index entries alike. */
+async function queryKeys(partition: string): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const e of (await table()).listEntities({ queryOptions: { filter: odata`PartitionKey eq ${partition}` } }))
+    keys.push(String(e.rowKey));
+  return keys;
+}
+
 async function all(filter: Parameters<DeliveryStore['list']>[0], size = 2) {
   const ids: string[] = [];
   let token: string | undefined;
@@ -108,9 +117,8 @@ describe('the delivery log in Table Storage', () => {
     expect(await all({ connectorId: c1 })).toEqual(newestFirst(3, 0));
     expect(await all({ sourceApp: app, status: 'failed' })).toEqual(newestFirst(4, 0));
     expect(await all({ sourceApp: app, appointmentId: 7 })).toEqual(newestFirst(3, 0));
-    expect(await all({ messageId: rows[1]!.messageId! })).toEqual([]); // not indexed: only what the sync indexed
-    await store.indexMessage(rows[1]!.messageId!, [rows[1]!.id], new Date(T0).toISOString());
     expect(await all({ messageId: rows[1]!.messageId! })).toEqual(newestFirst(1));
+    expect(await all({ messageId: rows[1]!.messageId!, connectorId: c1 })).toEqual([]);
     expect(await all({ sourceApp: app, from: new Date(T0 - 4 * HOUR), to: new Date(T0 - 2 * HOUR) })).toEqual(
       newestFirst(2, 1),
     );
@@ -140,44 +148,66 @@ describe('the delivery log in Table Storage', () => {
     expect(new Set(ids).size).toBe(40);
   });
 
-  it("keeps one row when another instance records it between this one's pointer and its row", async () => {
-    // Instance A's row write is held back until instance B has found A's pointer and written the row there.
-    let open!: () => void;
-    const gate = new Promise<void>((r) => {
-      open = r;
-    });
-    const held = (entity: { partitionKey?: string }) => String(entity.partitionKey).startsWith('c~');
-    const slowTable = async () => {
-      const client = await table();
-      return new Proxy(client, {
-        get(target, key, receiver) {
-          const value = Reflect.get(target, key, receiver);
-          if (key === 'createEntity')
-            return async (entity: { partitionKey?: string }, ...rest: unknown[]) => {
-              if (held(entity)) await gate;
-              return value.call(target, entity, ...rest);
-            };
-          if (key === 'submitTransaction')
-            return async (actions: Array<[string, { partitionKey?: string }]>, ...rest: unknown[]) => {
-              if (actions.some(([, e]) => held(e))) await gate;
-              return value.call(target, actions, ...rest);
-            };
-          return typeof value === 'function' ? value.bind(target) : value;
-        },
-      });
-    };
-    const a = createDeliveryLog(createDeliveryStore(slowTable, new TableBatcher(slowTable)), Date.now);
-    const b = createDeliveryLog(createDeliveryStore(table, new TableBatcher(table)), Date.now);
+  it('writes a row, its pointer and its index entry in one partition and one request; lists show only rows', async () => {
     const connectorId = randomUUID();
-    const base = toRecord(connectorId);
-    const first = a.record(base, 'retrying', silentLogger);
-    await eventually(() => store.keysOf(base.id)); // A's pointer is there, its row is not
-    await b.record(base, 'delivered', silentLogger);
-    open();
-    await expect(first).resolves.toMatchObject({ id: base.id });
-    await b.record(base, 'failed', silentLogger);
-    expect(await all({ connectorId }, 1000)).toEqual([base.id]);
-    expect((await store.find(base.id))?.value.status).toBe('failed');
+    const r = row({ connectorId, sourceApp: 'ONEPARTITION' });
+    await insertAt(T0, r);
+    const keys = (await queryKeys(`c~${connectorId}`)).sort();
+    expect(keys).toEqual([`${newestFirstKey(T0, r.id)}`, `i~${r.id}`, `m~${r.messageId}~${r.id}`].sort());
+    expect(await all({ connectorId })).toEqual([r.id]);
+    expect((await store.find(r.id, `c~${connectorId}`))?.value.id).toBe(r.id);
+  });
+
+  it('reads, updates in place and moves a row of the old layout (pointer and index in partitions of their own)', async () => {
+    const old = azuriteTable(`dlold${randomBytes(5).toString('hex')}`);
+    await old.createTable();
+    const oldTable = async () => old;
+    const connectorId = randomUUID();
+    const r = row({ connectorId, sourceApp: 'OLDAPP' });
+    const rk = newestFirstKey(T0, r.id);
+    // As the previous version wrote it: the pointer and the message index by first hex digit, the row, the feed.
+    await old.createEntity({ partitionKey: `i~${r.id[0]}`, rowKey: r.id, pk: `c~${connectorId}`, rk });
+    await old.createEntity({
+      partitionKey: `m~${r.messageId![0]}`,
+      rowKey: r.messageId!,
+      ids: JSON.stringify([r.id]),
+      createdAt: new Date(T0).toISOString(),
+    });
+    await old.createEntity({
+      partitionKey: `c~${connectorId}`,
+      rowKey: rk,
+      id: r.id,
+      messageId: r.messageId!,
+      sourceApp: 'OLDAPP',
+      sourceAppKey: 'OLDAPP',
+      status: 'retrying',
+      attempts: { value: '1', type: 'Double' },
+      createdAt: new Date(T0).toISOString(),
+      updatedAt: new Date(T0).toISOString(),
+      history: '[]',
+    });
+    await old.createEntity({
+      partitionKey: 'feeds',
+      rowKey: `c~${connectorId}~OLDAPP`,
+      partition: `c~${connectorId}`,
+      sourceAppKey: 'OLDAPP',
+    });
+    const oldStore = createDeliveryStore(oldTable, new TableBatcher(oldTable));
+    expect(await oldStore.mayHaveLegacy()).toBe(true);
+    expect((await oldStore.find(r.id))?.value.status).toBe('retrying');
+    expect((await oldStore.list({ messageId: r.messageId! }, { size: 10 })).items.map((i) => i.id)).toEqual([r.id]);
+    // A write finds it where it is: the same row, not a second one.
+    const log = createDeliveryLog(oldStore, () => T0 + HOUR);
+    const { createdAt: _c, updatedAt: _u, history: _h, attempts: _a, status: _s, ...base } = r;
+    await log.record(base, 'delivered', silentLogger);
+    expect((await oldStore.list({ connectorId }, { size: 10 })).items.map((i) => [i.id, i.status])).toEqual([
+      [r.id, 'delivered'],
+    ]);
+    // The upgrade moves the pointer into the row's partition; then nothing of the old layout is looked for.
+    expect(await oldStore.migrateLegacy(100)).toBe(1);
+    expect(await oldStore.mayHaveLegacy()).toBe(false);
+    expect((await oldStore.find(r.id))?.value.status).toBe('delivered');
+    expect((await old.getEntity(`c~${connectorId}`, `i~${r.id}`)).rk).toBe(rk);
   });
 
   it('removes rows first recorded before the cutoff, with their pointers, and keeps the rest', async () => {
@@ -185,7 +215,8 @@ describe('the delivery log in Table Storage', () => {
     expect(removed).toBe(2);
     expect(await all({ sourceApp: app })).toEqual(newestFirst(4, 3, 2));
     expect(await store.find(rows[0]!.id)).toBeUndefined();
-    expect(await store.keysOf(rows[0]!.id)).toBeUndefined();
+    // Its pointer and index entry went with it.
+    expect((await queryKeys(`c~${c1}`)).filter((k) => k.includes(rows[0]!.id))).toEqual([]);
     expect(await store.find(rows[3]!.id)).toBeDefined();
   });
 });
