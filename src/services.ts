@@ -125,7 +125,7 @@ export function createServices(config: AppConfig, adapters: Adapters = realAdapt
   // A stopping instance hands its budget slots to the others at once, not when its lease runs out.
   onShutdown(() => budgets.giveBackAll());
   const sync = createSyncUseCases({
-    connectorsOf: cachedBySourceApp((app) => connectorStore.routedTo(app), config.sync.connectorCacheMs),
+    connectorsOf: cachedBySourceApp((app) => connectorStore.routedTo(app), config.sync.connectorCacheMs, now),
     connectorById: async (id) => (await connectorStore.get(id))?.value,
     deliveries,
     latest,

@@ -172,17 +172,22 @@ export interface DeliveryStore {
 }
 
 export function createDeliveryStore(table: Table, writes: TableBatcher, now: () => number = Date.now): DeliveryStore {
-  const knownFeeds = new Set<string>();
-  let legacy: { present: boolean; checkedAt: number } | undefined;
+  // Both are asked by every write at first, many at once: each is looked up (or written) once per process.
+  const knownFeeds = new Map<string, Promise<unknown>>();
+  let legacy: { present: Promise<boolean>; checkedAt: number } | undefined;
 
-  async function registerFeed(partition: string, sourceApp: string | null): Promise<void> {
+  function registerFeed(partition: string, sourceApp: string | null): Promise<unknown> {
     const key = `${partition}~${sourceApp ? sourceAppKey(sourceApp) : ''}`;
-    if (knownFeeds.has(key)) return;
-    await writes.submit({
-      kind: 'upsert',
-      entity: { partitionKey: FEEDS, rowKey: key, partition, sourceAppKey: sourceApp ? sourceAppKey(sourceApp) : '' },
-    });
-    knownFeeds.add(key);
+    let registered = knownFeeds.get(key);
+    if (!registered) {
+      registered = writes.submit({
+        kind: 'upsert',
+        entity: { partitionKey: FEEDS, rowKey: key, partition, sourceAppKey: sourceApp ? sourceAppKey(sourceApp) : '' },
+      });
+      knownFeeds.set(key, registered);
+      registered.catch(() => knownFeeds.delete(key));
+    }
+    return registered;
   }
 
   async function feedsInScope(filter: Pick<DeliveryFilter, 'connectorId' | 'sourceApp'>): Promise<string[]> {
@@ -219,8 +224,7 @@ export function createDeliveryStore(table: Table, writes: TableBatcher, now: () 
     return { partitionKey: keys.pk, rowKey: keys.rk };
   };
 
-  async function mayHaveLegacy(): Promise<boolean> {
-    if (legacy && (!legacy.present || now() - legacy.checkedAt < LEGACY_RECHECK_MS)) return legacy.present;
+  async function anyLegacy(): Promise<boolean> {
     try {
       const first = await (await table())
         .listEntities({
@@ -231,11 +235,22 @@ export function createDeliveryStore(table: Table, writes: TableBatcher, now: () 
         })
         .byPage({ maxPageSize: 1 })
         .next();
-      legacy = { present: !first.done && first.value.length > 0, checkedAt: now() };
+      return !first.done && first.value.length > 0;
     } catch (error) {
-      storageFailure('look for old delivery pointers', error);
+      return storageFailure('look for old delivery pointers', error);
     }
-    return legacy.present;
+  }
+
+  /** Once none are found they never come back; while some are, the finding is checked again now and then. */
+  async function mayHaveLegacy(): Promise<boolean> {
+    const known = legacy;
+    if (known && (now() - known.checkedAt < LEGACY_RECHECK_MS || !(await known.present))) return known.present;
+    const present = anyLegacy();
+    legacy = { present, checkedAt: now() };
+    present.catch(() => {
+      if (legacy?.present === present) legacy = undefined;
+    });
+    return present;
   }
 
   async function find(id: string, partition?: string): Promise<FoundDelivery | undefined> {
@@ -327,7 +342,7 @@ export function createDeliveryStore(table: Table, writes: TableBatcher, now: () 
           await ignoreMissing(client.deleteEntity(String(e.partitionKey), id), 'move a delivery pointer');
         }),
       );
-      if (old.length < max) legacy = { present: false, checkedAt: now() };
+      if (old.length < max) legacy = { present: Promise.resolve(false), checkedAt: now() };
       return old.length;
     },
     async list(filter, page) {

@@ -69,7 +69,7 @@ export class TableBatcher {
     private readonly table: Table,
     options: TableBatcherOptions = {},
   ) {
-    this.#lingerMs = options.lingerMs ?? 4;
+    this.#lingerMs = options.lingerMs ?? 10;
   }
 
   /** Queues one operation; resolves with the new ETag, or rejects with the storage error of that operation. */

@@ -118,10 +118,16 @@ export function createDeliveryLog(store: DeliveryStore, now: () => number) {
   }
 
   /** Applies an update to the row (created when missing); an attempt joins the history. */
-  async function write(base: RowBase, status: DeliveryStatus, attempt?: AttemptRecord): Promise<StoredDelivery> {
+  async function write(
+    base: RowBase,
+    status: DeliveryStatus,
+    attempt?: AttemptRecord,
+    fresh = true,
+  ): Promise<StoredDelivery> {
     // Most rows are new: one transaction creates the row with its pointer (and its message's index entry). While
-    // rows of the old layout may exist, the row is looked for first, since its id may already have one there.
-    if (!(await store.mayHaveLegacy())) {
+    // rows of the old layout may exist, the row is looked for first, since its id may already have one there; so
+    // is the row of a delivery that is not fresh (a retry, a replay, a recovery).
+    if (fresh && !(await store.mayHaveLegacy())) {
       const created = next(base, undefined, status, attempt, new Date(now()).toISOString());
       if ((await store.insert(created, now())).created) return created;
     }
@@ -154,8 +160,9 @@ export function createDeliveryLog(store: DeliveryStore, now: () => number) {
     log: Logger,
     details: RowDetails = {},
     attempt?: AttemptRecord,
+    options: { fresh?: boolean } = {},
   ): Promise<StoredDelivery> {
-    const row = await write({ ...base, ...details }, status, attempt);
+    const row = await write({ ...base, ...details }, status, attempt, options.fresh ?? true);
     const fields = {
       deliveryId: row.id,
       messageId: row.messageId,

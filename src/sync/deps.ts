@@ -5,6 +5,7 @@ import type { StoredConnector } from '../model/connector';
 import type { Logger } from '../platform/logging';
 import type { SyncQueues } from '../queues/syncQueues';
 import type { LatestRevisionStore } from '../stores/latestRevisionStore';
+import type { ConnectorsOf } from './connectorCache';
 import type { DeliveryLog } from './deliveryLog';
 import type { Dispatch } from './dispatch';
 import type { RetryPolicy } from './retryPolicy';
@@ -12,7 +13,7 @@ import type { Settler } from './settle';
 
 export interface SyncDeps {
   /** The connectors routed to a source app (cached for a few seconds). */
-  connectorsOf(sourceApp: string): Promise<StoredConnector[]>;
+  connectorsOf: ConnectorsOf<StoredConnector[]>;
   connectorById(id: string): Promise<StoredConnector | undefined>;
   deliveries: DeliveryLog;
   latest: LatestRevisionStore;

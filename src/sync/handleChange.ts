@@ -34,6 +34,7 @@ export async function handleChange(deps: SyncDeps, message: QueueMessage, log: L
       attempt: 0,
       firstAttemptAt: deps.now(),
       mode: 'retry',
+      fresh: true,
       base: rowBase(connector, change, { traceId: message.traceId }),
       log: changeLog,
     }),

@@ -10,7 +10,11 @@ export async function handleWorkItem(deps: SyncDeps, message: QueueMessage, log:
   const item = await readOrRecord(deps, workItemSchema, message, log);
   if (!item) return;
   const itemLog = log.child({ messageId: item.change.messageId });
-  const connector = await deps.connectorById(item.connectorId);
+  // The connectors of the change's source app are cached: a page of a recovery reads them once, not per change.
+  // The cache must not be older than the work item (a connector fixed before its recovery began is seen as
+  // fixed). One that is not among them was moved or deleted: read it on its own.
+  const ofSourceApp = await deps.connectorsOf(item.change.appointment.sourceApp, { loadedAfter: item.firstAttemptAt });
+  const connector = ofSourceApp.find((c) => c.id === item.connectorId) ?? (await deps.connectorById(item.connectorId));
   if (!connector)
     return deps.settle.connectorGone(
       item,
@@ -24,6 +28,7 @@ export async function handleWorkItem(deps: SyncDeps, message: QueueMessage, log:
     firstAttemptAt: item.firstAttemptAt,
     mode: item.mode,
     recoveryId: item.recoveryId,
+    fresh: false,
     base: rowBase(connector, item.change, { traceId: message.traceId }),
     log: itemLog,
   });

@@ -13,6 +13,11 @@ export interface PendingDelivery {
   firstAttemptAt: number;
   mode: WorkItemMode;
   recoveryId?: string;
+  /**
+   * First seen here (a change from the appointments queue): its row and claim are most likely new, so they are
+   * created outright. A retry, replay or recovery has them already, so they are read first.
+   */
+  fresh: boolean;
   base: RowBase;
   log: Logger;
 }

@@ -78,6 +78,7 @@ async function handlePoisoned(
           attempt: row?.value.attempts ?? 0,
           firstAttemptAt: row ? Date.parse(row.value.createdAt) : deps.now(),
           mode: 'retry',
+          fresh: false,
           base,
           log,
         },
@@ -91,7 +92,11 @@ async function handlePoisoned(
   const connector = await deps.connectorById(item.data.connectorId);
   if (!connector) return;
   const { change, ...rest } = item.data;
-  await again(deps, { ...rest, connector, change, base: rowBase(connector, change, { traceId: null }), log }, reason);
+  await again(
+    deps,
+    { ...rest, connector, change, fresh: false, base: rowBase(connector, change, { traceId: null }), log },
+    reason,
+  );
 }
 
 /** The crash counts as an attempt: queued again on the retry schedule, or failed past the horizon. */

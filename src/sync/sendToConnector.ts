@@ -100,6 +100,7 @@ export function createSender(deps: SendDeps) {
         p,
         claim: await deps.ordering.claim(p.connector.id, p.change.appointment.appointmentGuid, p.change.revision, {
           allowEqual: mayResendDelivered(p.mode),
+          known: !p.fresh,
         }),
       })),
     );

@@ -38,6 +38,10 @@ export function createSettler(deps: SettleDeps) {
     if (p.recoveryId && status !== 'retrying') await deps.onSettled?.(p.recoveryId, p.base.id, status);
   };
 
+  /** The delivery's row, written: created outright when the delivery is fresh, read first when it is not. */
+  const write = (p: PendingDelivery, status: DeliveryStatus, details: RowDetails, attempt?: AttemptRecord) =>
+    deps.deliveries.record(p.base, status, p.log, details, attempt, { fresh: p.fresh });
+
   /**
    * The row says `retrying` before the change is queued again: the next attempt may run (and settle the row)
    * before this invocation ends, and must never be overwritten by it. An invocation that dies in between is
@@ -51,7 +55,7 @@ export function createSettler(deps: SettleDeps) {
     record?: AttemptRecord,
   ): Promise<void> {
     const nextAttemptAt = new Date(deps.now() + seconds * 1000).toISOString();
-    await deps.deliveries.record(p.base, 'retrying', p.log, { ...details, nextAttemptAt }, record);
+    await write(p, 'retrying', { ...details, nextAttemptAt }, record);
     await deps.queues.sendWorkItem(workItemOf(p, attempt), seconds);
   }
 
@@ -77,7 +81,7 @@ export function createSettler(deps: SettleDeps) {
       const record = attemptOf(outcome, attempt, deps.now());
       const details = detailsOf(outcome);
       if (isDelivered(outcome)) {
-        await deps.deliveries.record(p.base, outcome.kind as 'delivered' | 'duplicate', p.log, details, record);
+        await write(p, outcome.kind as 'delivered' | 'duplicate', details, record);
         return settled(p, outcome.kind as DeliveryStatus);
       }
       if (outcome.kind === 'transient') {
@@ -86,16 +90,15 @@ export function createSettler(deps: SettleDeps) {
           const seconds = Math.ceil(delay / 1000);
           return retryLater(p, attempt, seconds, details, record);
         }
-        await deps.deliveries.record(
-          p.base,
+        await write(
+          p,
           'failed',
-          p.log,
           { ...details, message: `gave up after ${attempt} attempts: ${details.message}` },
           record,
         );
         return settled(p, 'failed');
       }
-      await deps.deliveries.record(p.base, 'failed', p.log, details, record);
+      await write(p, 'failed', details, record);
       return settled(p, 'failed');
     },
 
@@ -135,16 +138,18 @@ export function createSettler(deps: SettleDeps) {
         existing && existing.value.messageId !== p.change.messageId
           ? { ...p.base, id: rowIdFor(p.connector.id, `${p.base.id}|${p.change.messageId}`) }
           : p.base;
-      await deps.deliveries.record(base, 'stale', p.log, { code: 'sync.stale', message: why });
+      // The row was just read: a stale row of its own is new, this delivery's own row is not.
+      await deps.deliveries.record(base, 'stale', p.log, { code: 'sync.stale', message: why }, undefined, {
+        fresh: base !== p.base || !existing,
+      });
       return settled(p, 'stale');
     },
 
     /** The connector does not take this change: sending is off, or the action is not among its actions. */
     async skipped(p: PendingDelivery, status: 'skipped-disabled' | 'skipped-action'): Promise<void> {
-      await deps.deliveries.record(
-        p.base,
+      await write(
+        p,
         status,
-        p.log,
         status === 'skipped-disabled'
           ? { code: 'sync.sending-disabled', message: 'sendAppointments is false' }
           : { code: 'sync.action-not-sent', message: `the connector does not send action ${p.change.databaseAction}` },
@@ -154,10 +159,8 @@ export function createSettler(deps: SettleDeps) {
 
     /** The connector of a queued delivery was deleted before it was sent. */
     async connectorGone(item: WorkItemMessage, base: RowBase, log: Logger): Promise<void> {
-      await deps.deliveries.record(base, 'failed', log, {
-        code: 'sync.connector-deleted',
-        message: 'the connector was deleted before this delivery',
-      });
+      const details = { code: 'sync.connector-deleted', message: 'the connector was deleted before this delivery' };
+      await deps.deliveries.record(base, 'failed', log, details, undefined, { fresh: false });
       return settled({ recoveryId: item.recoveryId, base }, 'failed');
     },
   };

@@ -86,11 +86,12 @@ export function createOrdering(store: SyncStateStore, leaseMs: number, now: () =
       connectorId: string,
       appointmentGuid: string,
       revision: number,
-      options: { allowEqual: boolean },
+      options: { allowEqual: boolean; known: boolean },
     ): Promise<Claim> {
-      // Most appointments are new to a connector: try to create the row first (one round trip).
+      // Most appointments are new to a connector: try to create the row first (one round trip). A retry or
+      // recovery has a row already: read it first, rather than have a create refused.
       let known: { row: SyncStateRow; etag: string } | undefined;
-      let tryCreate = true;
+      let tryCreate = !options.known;
       for (let round = 0; round < MAX_ROUNDS; round++) {
         if (!tryCreate) known = await store.read(connectorId, appointmentGuid);
         tryCreate = false;

@@ -14,6 +14,7 @@ import type { DeliveryFilter } from '../stores/deliveryStore';
 import type { LatestRevisionStore } from '../stores/latestRevisionStore';
 import type { RecoveryStore } from '../stores/recoveryStore';
 import type { SyncStateStore } from '../stores/syncStateStore';
+import type { ConnectorsOf } from './connectorCache';
 import type { DeliveryLog } from './deliveryLog';
 import type { SyncDeps } from './deps';
 import { createDispatch } from './dispatch';
@@ -28,7 +29,7 @@ import { createSettler } from './settle';
 import { createOrdering } from './syncState';
 
 export interface SyncWiring {
-  connectorsOf(sourceApp: string): Promise<StoredConnector[]>;
+  connectorsOf: ConnectorsOf<StoredConnector[]>;
   connectorById(id: string): Promise<StoredConnector | undefined>;
   deliveries: DeliveryLog;
   latest: LatestRevisionStore;

@@ -85,6 +85,7 @@ export async function benchRecover(root: string): Promise<void> {
     await api('PUT', `/api/connectors/${id}`, connector(demo.accessKey));
     const insertedBefore = (await fakes.stats()).inserted;
     const readsBefore = READ_TABLES.map((t) => tables.table(t).reads);
+    const writesBefore = READ_TABLES.map((t) => tables.table(t).writes);
     const tableBefore = tables.count();
     const started = performance.now();
     const recovery = await api('POST', `/api/connectors/${id}/recover`, { since });
@@ -96,6 +97,7 @@ export async function benchRecover(root: string): Promise<void> {
     });
     const seconds = (performance.now() - started) / 1000;
     const reads = READ_TABLES.map((t, i) => tables.table(t).reads - readsBefore[i]!);
+    const writes = READ_TABLES.map((t, i) => tables.table(t).writes - writesBefore[i]!);
     const delivered = (await fakes.stats()).inserted - insertedBefore;
     printTable(
       `Recover: ${ROWS} failed rows of one connector sent again (Business Central fake at 20 ms)`,
@@ -109,7 +111,12 @@ export async function benchRecover(root: string): Promise<void> {
           '  of which delivery log / markers / sync state / connectors',
           reads.map((r) => (r / ROWS).toFixed(2)).join(' / '),
         ],
-        ['table requests per recovered row (all)', ((tables.count() - tableBefore) / ROWS).toFixed(2)],
+        ['table writes per recovered row', (writes.reduce((a, b) => a + b, 0) / ROWS).toFixed(2)],
+        [
+          '  of which delivery log / markers / sync state / connectors',
+          writes.map((w) => (w / ROWS).toFixed(2)).join(' / '),
+        ],
+        ['table requests per recovered row (all; goal <= 4)', ((tables.count() - tableBefore) / ROWS).toFixed(2)],
       ],
     );
     printTable(

@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { benchColdStart } from './coldStart';
 import { benchConnectors } from './connectors';
+import { benchCost } from './cost';
 import { benchDeliveryLog } from './deliveryLog';
 import { benchRecover } from './recover';
 import { benchScaleOut } from './scaleOut';
@@ -18,6 +19,7 @@ const sections: Record<string, () => unknown> = {
   connectors: () => benchConnectors(root),
   'delivery-log': () => benchDeliveryLog(),
   sync: () => benchSync(root),
+  cost: () => benchCost(root),
   'scale-out': () => benchScaleOut(root),
   recover: () => benchRecover(root),
 };

@@ -45,15 +45,27 @@ const scenarios: Scenario[] = [
   },
 ];
 
+/** What a request to a queue endpoint does: send, receive, delete, or anything else (create, properties). */
+function queueKind(method: string | undefined, url: string | undefined): string {
+  const path = (url ?? '').split('?')[0]!;
+  if (/\/messages$/.test(path)) return method === 'POST' ? 'send' : method === 'GET' ? 'receive' : 'other';
+  if (/\/messages\/[^/]+$/.test(path)) return method === 'DELETE' ? 'delete' : method === 'PUT' ? 'update' : 'other';
+  return 'other';
+}
+
 /**
  * Counts the HTTP requests that reach an Azurite endpoint, and by table: a transaction ($batch) counts for the
- * table its operations name. Reads are GETs (a point read or a query page).
+ * table its operations name. Reads are GETs (a point read or a query page). For a queue endpoint, `byKind`
+ * counts sends, receives, deletes, updates and the rest.
  */
 export async function countingProxy(targetPort: number) {
   let count = 0;
   const byTable = new Map<string, { reads: number; writes: number }>();
+  const byKind = new Map<string, number>();
   const server = createServer((req, res) => {
     count++;
+    const kind = queueKind(req.method, req.url);
+    byKind.set(kind, (byKind.get(kind) ?? 0) + 1);
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -84,6 +96,9 @@ export async function countingProxy(targetPort: number) {
     count: () => count,
     /** Requests per table so far (for a table endpoint). */
     table: (name: string) => ({ ...(byTable.get(name) ?? { reads: 0, writes: 0 }) }),
+    tables: () => new Map([...byTable].map(([name, t]) => [name, t.reads + t.writes])),
+    /** Requests per kind so far (for a queue endpoint). */
+    kinds: () => new Map(byKind),
     server,
   };
 }

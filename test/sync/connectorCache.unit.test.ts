@@ -45,4 +45,15 @@ describe('cachedBySourceApp', () => {
     await cached('A');
     expect(load).toHaveBeenCalledTimes(2);
   });
+
+  it('loads again for a caller that must see what changed after a moment the entry is older than', async () => {
+    const load = vi.fn(async () => ['c']);
+    const cached = cachedBySourceApp(load, 15_000);
+    await cached('A');
+    vi.advanceTimersByTime(1_000);
+    const fixedAt = Date.now(); // say, the connector was fixed now and its recovery queued
+    await cached('A', { loadedAfter: fixedAt });
+    await cached('A', { loadedAfter: fixedAt });
+    expect(load).toHaveBeenCalledTimes(2);
+  });
 });

@@ -63,6 +63,7 @@ function pending(
     attempt: 0,
     firstAttemptAt: NOW,
     mode,
+    fresh: mode === 'retry',
     base: rowBase(c, change, { traceId: null }),
     log: silentLogger,
   };

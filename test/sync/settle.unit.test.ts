@@ -52,6 +52,7 @@ function pending(): PendingDelivery {
     attempt: 0,
     firstAttemptAt: Date.now(),
     mode: 'retry',
+    fresh: true,
     base: rowBase(connector, change, { traceId: null }),
     log: silentLogger,
   };

@@ -91,7 +91,7 @@ describe('claim and release against the store', () => {
   it('a first claim is one write, its release one more', async () => {
     const store = memoryStore();
     const ordering = createOrdering(store as unknown as SyncStateStore, 60_000, () => NOW);
-    const claim = await ordering.claim('c', 'a', 1, { allowEqual: false });
+    const claim = await ordering.claim('c', 'a', 1, { allowEqual: false, known: false });
     expect(claim.kind).toBe('claimed');
     expect(store.state()?.row).toEqual(row(null, 1, NOW + 60_000));
     if (claim.kind === 'claimed') await claim.release(true);
@@ -103,7 +103,7 @@ describe('claim and release against the store', () => {
     const store = memoryStore();
     const ordering = createOrdering(store as unknown as SyncStateStore, 60_000, () => NOW);
     store.interfere = row(null, 9, NOW + 60_000); // revision 9 claimed elsewhere in the meantime
-    expect(await ordering.claim('c', 'a', 5, { allowEqual: false })).toEqual({
+    expect(await ordering.claim('c', 'a', 5, { allowEqual: false, known: false })).toEqual({
       kind: 'stale',
       lastDelivered: null,
       inFlight: 9,
@@ -113,7 +113,7 @@ describe('claim and release against the store', () => {
   it('a release that meets a concurrent write reads again and still records the delivery', async () => {
     const store = memoryStore();
     const ordering = createOrdering(store as unknown as SyncStateStore, 60_000, () => NOW);
-    const claim = await ordering.claim('c', 'a', 5, { allowEqual: false });
+    const claim = await ordering.claim('c', 'a', 5, { allowEqual: false, known: false });
     store.interfere = row(null, 5, NOW + 120_000); // the same revision re-claimed by a redelivery
     if (claim.kind === 'claimed') await claim.release(true);
     expect(store.state()?.row).toEqual(row(5, null, 0));
@@ -123,17 +123,20 @@ describe('claim and release against the store', () => {
     const store = memoryStore();
     let now = NOW;
     const ordering = createOrdering(store as unknown as SyncStateStore, 60_000, () => now);
-    await ordering.claim('c', 'a', 4, { allowEqual: false }); // never released: its instance died
-    expect(await ordering.claim('c', 'a', 5, { allowEqual: false })).toEqual({ kind: 'busy', inFlight: 4 });
+    await ordering.claim('c', 'a', 4, { allowEqual: false, known: false }); // never released: its instance died
+    expect(await ordering.claim('c', 'a', 5, { allowEqual: false, known: false })).toEqual({
+      kind: 'busy',
+      inFlight: 4,
+    });
     now += 60_000;
-    expect((await ordering.claim('c', 'a', 5, { allowEqual: false })).kind).toBe('claimed');
+    expect((await ordering.claim('c', 'a', 5, { allowEqual: false, known: false })).kind).toBe('claimed');
   });
 
   it('renews a lease it still holds, and learns when a newer revision took over after it ran out', async () => {
     const store = memoryStore();
     let now = NOW;
     const ordering = createOrdering(store as unknown as SyncStateStore, 60_000, () => now);
-    const old = await ordering.claim('c', 'a', 4, { allowEqual: false });
+    const old = await ordering.claim('c', 'a', 4, { allowEqual: false, known: false });
     if (old.kind !== 'claimed') throw new Error(old.kind);
     expect(old.until).toBe(NOW + 60_000);
     now += 50_000;
@@ -141,7 +144,7 @@ describe('claim and release against the store', () => {
     expect(old.until).toBe(NOW + 110_000);
     expect(store.state()?.row).toEqual(row(null, 4, NOW + 110_000));
     now += 60_000; // the lease ran out: the instance was stuck
-    expect((await ordering.claim('c', 'a', 5, { allowEqual: false })).kind).toBe('claimed');
+    expect((await ordering.claim('c', 'a', 5, { allowEqual: false, known: false })).kind).toBe('claimed');
     expect(await old.renew()).toBe(false);
     expect(store.state()?.row).toEqual(row(null, 5, now + 60_000));
   });

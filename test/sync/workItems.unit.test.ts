@@ -3,12 +3,22 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { localActor } from '../../src/model/audit';
+import { type ConnectorInput, connectorInputSchema, type StoredConnector } from '../../src/model/connector';
 import { deliveryId } from '../../src/model/pushBody';
 import type { WorkItemMessage } from '../../src/model/workItem';
 import { changeMessage, sampleChange } from '../support/changes';
 import { createUnitApp } from '../support/unitApp';
 
 const call = { actor: localActor, correlationId: 'unit' };
+/** A stored connector as the input a PUT sends back. */
+const connectorInput = (c: StoredConnector): ConnectorInput =>
+  connectorInputSchema.parse({
+    name: c.name,
+    sourceApp: c.sourceApp,
+    backOffice: c.backOffice,
+    webServiceUri: c.webServiceUri,
+    login: c.login,
+  });
 const workItem = (connectorId: string, overrides: Partial<WorkItemMessage> = {}): WorkItemMessage => ({
   kind: 'delivery',
   connectorId,
@@ -203,6 +213,38 @@ describe('recover and resync', () => {
       done: true,
     });
     expect(new Set(app.backOffice.sentIds().slice(250)).size).toBe(250);
+  });
+
+  it('uses the fixed connector although connectors are cached: fix the key, then recover at once', async () => {
+    const app = createUnitApp({ SYNC_RETRY_HORIZON_HOURS: '0.0001', SYNC_CONNECTOR_CACHE_SECONDS: '15' });
+    const c = await app.connector({ password: 'wrong-access-key' });
+    const wrong = `Basic ${Buffer.from('SVC:wrong-access-key').toString('base64')}`;
+    app.backOffice.answer((r) => (r.headers.authorization === wrong ? { status: 401, body: '{}' } : undefined), {
+      keep: true,
+    });
+    const changes = Array.from({ length: 20 }, () => changeMessage('BCCRONUSUS'));
+    await Promise.all(changes.map((ch) => app.services.sync.handleChange(app.message(ch), app.log)));
+    expect((await app.services.sync.listDeliveries({ status: 'failed' }, { size: 100 })).items).toHaveLength(20);
+    await app.services.connectors.replace(
+      c.id,
+      { ...connectorInput(c), password: 'right-access-key' },
+      undefined,
+      call,
+      app.log,
+    );
+    const started = await app.services.sync.recover(
+      c.id,
+      { since: '2000-01-01T00:00:00Z', statuses: ['failed'] },
+      call,
+      app.log,
+    );
+    await app.drain();
+    expect(await app.services.sync.getRecovery(started.id)).toMatchObject({
+      queued: 20,
+      delivered: 20,
+      failed: 0,
+      done: true,
+    });
   });
 
   it('resyncs the latest revision of every live appointment of the source app to a new connector', async () => {
