@@ -10,13 +10,15 @@ const many = z
   .max(MAX_CHANGES_PER_REQUEST, `at most ${MAX_CHANGES_PER_REQUEST} changes per request`);
 
 /** One change or an array; errors name the item and the field ([3].revision), not "no union member matched". */
-const changesSchema = z.unknown().transform((value, ctx): AppointmentChange[] => {
+const changesSchema = z.unknown().transform((value, ctx): { changes: AppointmentChange[]; single: boolean } => {
   const result = (Array.isArray(value) ? many : appointmentChangeSchema).safeParse(value);
   if (!result.success) {
     for (const issue of result.error.issues) ctx.addIssue({ ...issue });
     return z.NEVER;
   }
-  return Array.isArray(result.data) ? result.data : [result.data];
+  return Array.isArray(result.data)
+    ? { changes: result.data, single: false }
+    : { changes: [result.data], single: true };
 });
 
 export const routes = [
@@ -27,7 +29,7 @@ export const routes = [
     role: 'Scheduler',
     summary: `Enqueue one appointment change or an array of up to ${MAX_CHANGES_PER_REQUEST}`,
     description:
-      "Each change is validated, given the request's traceparent (unless it carries one) and put on the appointments queue, base64-encoded.",
+      "Each change is validated, given the request's traceparent (unless it carries one) and put on the appointments queue, base64-encoded. A change that would not fit a queue message (64 KiB, with room for its retries) is refused before anything of the request is queued.",
     tags: ['sync'],
     body: {
       schema: changesSchema,
@@ -36,10 +38,17 @@ export const routes = [
     },
     responses: {
       202: { description: 'Queued', schema: z.object({ messageIds: z.array(z.string()) }) },
+      413: { description: 'A change is too large for the queue (change-too-large); errors name it ([1])' },
       503: { description: 'Queue storage is unavailable; retry (message ids make it safe)' },
     },
     async handler({ body, request, log }) {
-      const messageIds = await getServices().sync.enqueue(body, request.headers.get('traceparent') ?? undefined);
+      const messageIds = await getServices().sync.enqueue(
+        body.changes,
+        request.headers.get('traceparent') ?? undefined,
+        {
+          single: body.single,
+        },
+      );
       log.info('appointments.queued', { count: messageIds.length, messageIds: messageIds.slice(0, 10) });
       return { status: 202, body: { messageIds } };
     },

@@ -68,4 +68,6 @@ export const syncCodes = {
   'sync.poisoned': 'processing crashed until the host moved the message to the poison queue',
   'sync.connector-deleted': 'the connector was deleted before a retry',
   'sync.replay-queued': 'a replay was asked for and is queued',
+  'sync.too-large':
+    'the change was queued by a producer larger than a retry can carry (64 KiB with room for its retries); it is not retried',
 } as const;

@@ -48,6 +48,18 @@ export class PayloadTooLargeError extends AppError {
   readonly title = 'The body is too large';
 }
 
+/** A change that cannot travel on a queue message (64 KiB, with room for what its retries add). */
+export class ChangeTooLargeError extends AppError {
+  readonly status = 413;
+  readonly code = 'change-too-large';
+  readonly title = 'A change is too large for the queue';
+  override readonly errors: FieldError[];
+  constructor(detail: string, errors: FieldError[] = []) {
+    super(detail);
+    this.errors = errors;
+  }
+}
+
 export class NotFoundError extends AppError {
   readonly status = 404;
   readonly code = 'not-found';

@@ -5,13 +5,43 @@ import type { AppointmentChange } from '../model/appointmentChange';
 import type { WorkItemMessage } from '../model/workItem';
 import { boundedCall } from '../platform/boundedHttp';
 import type { AppConfig } from '../platform/config';
-import { DependencyError, statusCodeOf } from '../platform/errors';
+import { ChangeTooLargeError, DependencyError, statusCodeOf } from '../platform/errors';
 import { poisonQueueName } from '../platform/resourceNames';
 import type { Storage } from '../platform/storage';
 import { decodeBase64Strict, encodeQueueMessage } from '../platform/storageClients';
 
 /** Storage queues accept a visibility delay of at most 7 days. */
 export const MAX_QUEUE_DELAY_SECONDS = 7 * 24 * 3600;
+
+/** A queue message holds at most 64 KiB of text: here base64, so about 48 KiB of JSON. */
+export const MAX_QUEUE_MESSAGE_BYTES = 65_536;
+
+/** The size of a message on the queue (base64 text is ASCII: one byte a character). */
+export const queuedBytes = (body: unknown) => encodeQueueMessage(body).length;
+
+/**
+ * The most a change takes on a queue: as the work item that retries, replays or recovers it, which carries
+ * the change and a few fields more. A change the sync takes must fit that way too, or it could not be retried.
+ */
+export const retryBytes = (change: AppointmentChange) =>
+  queuedBytes({
+    kind: 'delivery',
+    connectorId: '00000000-0000-0000-0000-000000000000',
+    attempt: 999_999,
+    firstAttemptAt: 9_999_999_999_999,
+    mode: 'recover',
+    recoveryId: '00000000-0000-0000-0000-000000000000',
+    change,
+  } satisfies WorkItemMessage);
+
+const tooLarge = (bytes: number) =>
+  `is ${bytes.toLocaleString('en')} bytes on the queue; a change may take at most ${MAX_QUEUE_MESSAGE_BYTES.toLocaleString('en')} (64 KiB, base64, with room for its retries): shorten its subject, body or fields`;
+
+/** Why a change cannot be queued, or undefined when it can. */
+export const whyTooLarge = (change: AppointmentChange): string | undefined => {
+  const bytes = retryBytes(change);
+  return bytes > MAX_QUEUE_MESSAGE_BYTES ? tooLarge(bytes) : undefined;
+};
 
 export interface PoisonedMessage {
   /** The decoded text, or null when the message is not base64 (then `raw` is what there is). */
@@ -41,8 +71,11 @@ export function createSyncQueues(storage: Storage, names: AppConfig['queues']): 
     }
   };
   const send = async (queue: string, body: unknown, delaySeconds = 0) => {
-    const client = await storage.queue(queue);
     const text = encodeQueueMessage(body);
+    // The service would refuse it (413) as if it were an outage: say what it is.
+    if (text.length > MAX_QUEUE_MESSAGE_BYTES)
+      throw new ChangeTooLargeError(`A message for ${queue} ${tooLarge(text.length)}.`);
+    const client = await storage.queue(queue);
     const visibilityTimeout = Math.min(MAX_QUEUE_DELAY_SECONDS, Math.max(0, Math.ceil(delaySeconds)));
     await call(`send to ${queue}`, (abortSignal) => client.sendMessage(text, { visibilityTimeout, abortSignal }));
   };

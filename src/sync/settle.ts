@@ -4,7 +4,7 @@ import type { AttemptRecord, DeliveryStatus } from '../model/delivery';
 import { isDelivered, type Outcome } from '../model/outcome';
 import type { WorkItemMessage } from '../model/workItem';
 import type { Logger } from '../platform/logging';
-import type { SyncQueues } from '../queues/syncQueues';
+import { type SyncQueues, whyTooLarge } from '../queues/syncQueues';
 import { attemptOf, type DeliveryLog, detailsOf, type RowBase, type RowDetails, rowIdFor } from './deliveryLog';
 import type { PendingDelivery } from './pending';
 import { nextRetryDelay, type RetryPolicy } from './retryPolicy';
@@ -54,6 +54,17 @@ export function createSettler(deps: SettleDeps) {
     details: RowDetails,
     record?: AttemptRecord,
   ): Promise<void> {
+    // A producer may put a change on the queue that fits once but not with what a retry adds: say so.
+    const tooLarge = whyTooLarge(p.change);
+    if (tooLarge) {
+      await write(
+        p,
+        'failed',
+        { ...details, code: 'sync.too-large', message: `cannot be retried: it ${tooLarge}` },
+        record,
+      );
+      return settled(p, 'failed');
+    }
     const nextAttemptAt = new Date(deps.now() + seconds * 1000).toISOString();
     await write(p, 'retrying', { ...details, nextAttemptAt }, record);
     await deps.queues.sendWorkItem(workItemOf(p, attempt), seconds);

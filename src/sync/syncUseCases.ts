@@ -6,9 +6,9 @@ import type { CallContext } from '../model/audit';
 import type { StoredConnector } from '../model/connector';
 import type { RecoverRequest, ResyncRequest } from '../model/recovery';
 import type { AppConfig } from '../platform/config';
-import { NotFoundError } from '../platform/errors';
+import { ChangeTooLargeError, NotFoundError } from '../platform/errors';
 import type { Logger } from '../platform/logging';
-import type { SyncQueues } from '../queues/syncQueues';
+import { type SyncQueues, whyTooLarge } from '../queues/syncQueues';
 import type { SecretStore } from '../secrets/secretStore';
 import type { DeliveryFilter } from '../stores/deliveryStore';
 import type { LatestRevisionStore } from '../stores/latestRevisionStore';
@@ -106,15 +106,28 @@ export function createSyncUseCases(wiring: SyncWiring) {
     handleRecoveryPage: (message: QueueMessage, log: Logger) => handleRecoveryPage(recovery, message, log),
     getRecovery: (id: string) => getRecovery(recovery, id),
 
-    /** Queues changes as producers do; each carries the caller's trace unless it brought its own. */
-    async enqueue(changes: AppointmentChange[], traceparent: string | undefined): Promise<string[]> {
-      for (let i = 0; i < changes.length; i += 10)
-        await Promise.all(
-          changes
-            .slice(i, i + 10)
-            .map((c) => wiring.queues.sendChange(traceparent && !c.traceparent ? { ...c, traceparent } : c)),
+    /**
+     * Queues changes as producers do; each carries the caller's trace unless it brought its own. Every change is
+     * checked to fit a queue message first: a request is queued whole, or not at all.
+     */
+    async enqueue(
+      changes: AppointmentChange[],
+      traceparent: string | undefined,
+      options: { single?: boolean } = {},
+    ): Promise<string[]> {
+      const traced = changes.map((c) => (traceparent && !c.traceparent ? { ...c, traceparent } : c));
+      const errors = traced.flatMap((c, i) => {
+        const why = whyTooLarge(c);
+        return why ? [{ path: options.single ? '(change)' : `[${i}]`, code: 'too_large', message: why }] : [];
+      });
+      if (errors.length)
+        throw new ChangeTooLargeError(
+          `${errors.length === 1 ? 'A change is' : `${errors.length} changes are`} too large for the queue; nothing was queued.`,
+          errors,
         );
-      return changes.map((c) => c.messageId);
+      for (let i = 0; i < traced.length; i += 10)
+        await Promise.all(traced.slice(i, i + 10).map((c) => wiring.queues.sendChange(c)));
+      return traced.map((c) => c.messageId);
     },
 
     listDeliveries: (filter: DeliveryFilter, page: { size: number; token?: string }) =>

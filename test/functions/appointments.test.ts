@@ -84,6 +84,47 @@ describe('errors name the item and the field', () => {
   });
 });
 
+describe('the queue message limit (64 KiB)', () => {
+  /** A valid change of multi-byte text: a 4,000-character subject and a 16,000-character body of euro signs. */
+  const large = (sourceApp: string) =>
+    changeMessage(sourceApp, { appointment: { subject: '€'.repeat(4000), body: '€'.repeat(16_000) } });
+  const refusal = {
+    path: '[1]',
+    code: 'too_large',
+    message: expect.stringMatching(
+      /^is [\d,]+ bytes on the queue; a change may take at most 65,536 \(64 KiB, base64, with room for its retries\)/,
+    ),
+  };
+
+  it('refuses a list with a change over the limit with 413 naming it, and queues none of the list', async () => {
+    const sourceApp = newApp();
+    await connector(sourceApp);
+    const [before, after] = [changeMessage(sourceApp), changeMessage(sourceApp)];
+    const res = await post([before, large(sourceApp), after]);
+    expect(res.status).toBe(413);
+    expect(res.body).toMatchObject({
+      type: 'urn:backoffice-connector:problem:change-too-large',
+      status: 413,
+      detail: 'A change is too large for the queue; nothing was queued.',
+      errors: [refusal],
+    });
+    // A change posted next lands; by then the refused list's changes would have too, had they been queued.
+    const marker = changeMessage(sourceApp);
+    expect((await post(marker)).status).toBe(202);
+    await eventually(
+      async () => (await jsonOf(await app.fetch(`/api/deliveries?messageId=${marker.messageId}`))).items.length === 1,
+    );
+    for (const c of [before, after])
+      expect((await jsonOf(await app.fetch(`/api/deliveries?messageId=${c.messageId}`))).items).toEqual([]);
+  });
+
+  it('names a single change as (change)', async () => {
+    const res = await post(large(newApp()));
+    expect(res.status).toBe(413);
+    expect(res.body.errors).toEqual([{ ...refusal, path: '(change)' }]);
+  });
+});
+
 describe('GUIDs', () => {
   it('takes any GUID written 8-4-4-4-12 (SQL Server NEWSEQUENTIALID) and uses it in lower case', async () => {
     const sourceApp = newApp();

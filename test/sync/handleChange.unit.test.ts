@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { deliveryId } from '../../src/model/pushBody';
+import { MAX_QUEUE_MESSAGE_BYTES, queuedBytes } from '../../src/queues/syncQueues';
 import { changeMessage } from '../support/changes';
 import { createUnitApp } from '../support/unitApp';
 
@@ -178,5 +179,26 @@ describe('handleChange', () => {
       'Table storage failed',
     );
     expect(app.backOffice.sentIds()).toHaveLength(2);
+  });
+
+  it('fails a change a producer queued that fits a message but not a retry, with the reason, instead of looping', async () => {
+    const app = createUnitApp();
+    await app.connector();
+    app.backOffice.answer(() => ({ status: 503 }));
+    // The largest change that still fits one queue message (65,536 bytes of base64): the longest body of euro
+    // signs, and the longest subject beside it that fits.
+    let length = 0;
+    const sized = (n: number) =>
+      changeMessage('BCCRONUSUS', { appointment: { subject: 'x'.repeat(n), body: '€'.repeat(16_000) } });
+    while (queuedBytes(sized(length + 10)) <= MAX_QUEUE_MESSAGE_BYTES) length += 10;
+    const change = sized(length);
+    expect(queuedBytes(change)).toBeLessThanOrEqual(MAX_QUEUE_MESSAGE_BYTES);
+    await app.services.sync.handleChange(app.message(change), app.log);
+    const [row] = await rowsOf(app);
+    expect(row).toMatchObject({ status: 'failed', code: 'sync.too-large', attempts: 1 });
+    expect(row!.message).toMatch(
+      /^cannot be retried: it is [\d,]+ bytes on the queue; a change may take at most 65,536/,
+    );
+    expect(app.queues.workItems).toEqual([]);
   });
 });
