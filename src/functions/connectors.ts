@@ -61,7 +61,7 @@ export const routes = [
     summary: 'Create a connector',
     description: 'Credentials go to Key Vault; the password is write-only and never returned.',
     tags,
-    body: { schema: connectorInputSchema, maxBytes: MAX_BODY, example },
+    body: { schema: connectorInputSchema, maxBytes: MAX_BODY, example, secrets: (b) => [b.password] },
     responses: {
       201: {
         description: 'Created',
@@ -120,7 +120,7 @@ export const routes = [
     description: 'A body read with GET can be sent back: its read-only properties are ignored.',
     tags,
     params,
-    body: { schema: connectorInputSchema, maxBytes: MAX_BODY, example },
+    body: { schema: connectorInputSchema, maxBytes: MAX_BODY, example, secrets: (b) => [b.password] },
     responses: {
       200: { description: 'Replaced', schema: connectorSchema, headers: etagHeader },
       404: { description: 'No such connector' },

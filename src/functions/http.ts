@@ -15,6 +15,7 @@ import {
 } from '../platform/errors';
 import { createLogger, invocationSink, type Logger, traceIdOf } from '../platform/logging';
 import { problemContentType, problemForUnknown } from '../platform/problem';
+import { registerSecret } from '../platform/redact';
 import { parseWith } from '../platform/validation';
 import { getServices } from '../services';
 import type { HttpResult, RouteDeclaration } from './route';
@@ -24,6 +25,7 @@ export function serve(route: RouteDeclaration) {
   return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
     const correlationId = traceIdOf(context.traceContext?.traceParent) ?? context.invocationId ?? randomUUID();
     const log = createLogger(invocationSink(context), { correlationId });
+    const releases: Array<() => void> = [];
     let response: HttpResponseInit;
     try {
       // What the request does with storage and Key Vault ends within the deadline: a 503, never a hang.
@@ -34,6 +36,7 @@ export function serve(route: RouteDeclaration) {
         const params = route.params ? parseWith(route.params, request.params, 'path', ['path']) : undefined;
         const query = route.query ? readQuery(request, route.query) : undefined;
         const body = route.body ? await readJsonBody(request, route.body.schema, route.body.maxBytes) : undefined;
+        for (const secret of route.body?.secrets?.(body) ?? []) releases.push(registerSecret(secret));
         const result = await route.handler({
           request,
           context,
@@ -48,6 +51,8 @@ export function serve(route: RouteDeclaration) {
       });
     } catch (error) {
       response = errorResponse(asKnownError(error), new URL(request.url).pathname, correlationId, log);
+    } finally {
+      for (const release of releases) release();
     }
     return {
       ...response,

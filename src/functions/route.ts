@@ -51,8 +51,18 @@ export interface RouteDeclaration<
   tags: string[];
   params?: P;
   query?: Q;
-  /** `documented`: the schema the OpenAPI document shows, when the parsing schema cannot show itself. */
-  body?: { schema: B; maxBytes: number; example?: unknown; documented?: z.ZodType };
+  /**
+   * `documented`: the schema the OpenAPI document shows, when the parsing schema cannot show itself.
+   * `secrets`: the values in the body that must never appear in a log line (a password): they are masked from
+   * the moment the body is read until the response is made, in every form the redactor knows.
+   */
+  body?: {
+    schema: B;
+    maxBytes: number;
+    example?: unknown;
+    documented?: z.ZodType;
+    secrets?: (body: z.output<B>) => Array<string | null | undefined>;
+  };
   /** Every status the handler answers with (problem statuses are documented as problem+json). */
   responses: Record<number, ResponseDoc>;
   /** Left out of the OpenAPI document (the catch-all). */

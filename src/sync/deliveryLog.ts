@@ -8,7 +8,7 @@ import type { AttemptRecord, DeliveryStatus } from '../model/delivery';
 import type { Outcome } from '../model/outcome';
 import { deliveryId } from '../model/pushBody';
 import type { Logger } from '../platform/logging';
-import { redactAndTruncate } from '../platform/redact';
+import { redact, redactAndTruncate } from '../platform/redact';
 import { type DeliveryStore, rowPartition, type StoredDelivery } from '../stores/deliveryStore';
 import { isPreconditionFailed } from '../stores/table';
 
@@ -217,7 +217,8 @@ export function createDeliveryLog(store: DeliveryStore, now: () => number) {
           message: reason,
           durationMs: null,
           nextAttemptAt: null,
-          change: text,
+          // What could not be read may hold anything a producer put there: it is kept redacted.
+          change: redact(text),
         },
         'failed',
         attempt,

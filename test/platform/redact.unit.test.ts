@@ -47,3 +47,30 @@ describe('redact', () => {
     expect(lines[0]).not.toContain('abcdefgh');
   });
 });
+
+describe('a registered secret in the forms a back office may echo', () => {
+  const secret = 's3cr"et\\Wörd+/=1';
+  const release = registerSecret(secret);
+  const bytes = Buffer.from(secret, 'utf8');
+  const cases: Array<[string, string]> = [
+    ['as it is', secret],
+    ['in upper case', secret.toUpperCase()],
+    ['URL-encoded', encodeURIComponent(secret)],
+    ['base64', bytes.toString('base64')],
+    ['base64 without padding', bytes.toString('base64').replace(/=+$/, '')],
+    ['base64url', bytes.toString('base64url')],
+    ['hex', bytes.toString('hex')],
+    ['HEX', bytes.toString('hex').toUpperCase()],
+    ['escaped in a JSON string', JSON.stringify(secret).slice(1, -1)],
+  ];
+  it.each(cases)('%s', (_name, form) => {
+    expect(redact(`{"error":{"message":"bad password ${form} for SVC"}}`)).toBe(
+      '{"error":{"message":"bad password *** for SVC"}}',
+    );
+  });
+
+  it('is masked no more once released', () => {
+    release();
+    expect(redact(`x ${bytes.toString('hex')} y`)).toBe(`x ${bytes.toString('hex')} y`);
+  });
+});
