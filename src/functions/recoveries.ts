@@ -16,6 +16,12 @@ const accepted = {
   headers: { location: 'URL of the recovery (GET /api/recoveries/{id})' },
 };
 
+const running = {
+  description:
+    'A recover or resync of this connector is running (recovery-running): its Location names it; one runs at a time',
+  headers: { location: 'URL of the running recovery' },
+};
+
 const locationOf = (id: string, requestUrl: string) => new URL(`/api/recoveries/${id}`, requestUrl).toString();
 
 export const routes = [
@@ -34,7 +40,7 @@ export const routes = [
       maxBytes: MAX_BODY,
       example: { since: '2026-11-28T00:00:00Z', statuses: ['failed'] },
     },
-    responses: { 202: accepted, 404: { description: 'No such connector' } },
+    responses: { 202: accepted, 404: { description: 'No such connector' }, 409: running },
     async handler({ params, body, request, call, log }) {
       const recovery = await getServices().sync.recover(params.id, body, call, log);
       return { status: 202, body: recovery, headers: { location: locationOf(recovery.id, request.url) } };
@@ -51,7 +57,7 @@ export const routes = [
     tags,
     params: connectorParams,
     body: { schema: resyncRequestSchema, maxBytes: MAX_BODY, example: { since: '2026-01-01T00:00:00Z' } },
-    responses: { 202: accepted, 404: { description: 'No such connector' } },
+    responses: { 202: accepted, 404: { description: 'No such connector' }, 409: running },
     async handler({ params, body, request, call, log }) {
       const recovery = await getServices().sync.resync(params.id, body, call, log);
       return { status: 202, body: recovery, headers: { location: locationOf(recovery.id, request.url) } };

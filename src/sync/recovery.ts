@@ -23,7 +23,7 @@ import {
   type ResyncRequest,
   recoveryPageSchema,
 } from '../model/recovery';
-import { NotFoundError } from '../platform/errors';
+import { ConflictError, NotFoundError } from '../platform/errors';
 import type { Logger } from '../platform/logging';
 import type { MarkerStatus, RecoveryStore } from '../stores/recoveryStore';
 import { readOrRecord, type SyncDeps } from './deps';
@@ -71,12 +71,51 @@ export function startRecovery(
         scanComplete: false,
         completedScanAt: null,
       };
+      // The header first, so the connector's active recovery always names one that exists.
       await deps.recoveries.create(header);
+      try {
+        await becomeActive(deps, connectorId, header.id);
+      } catch (error) {
+        await deps.recoveries.remove(header.id).catch(() => undefined); // never started: nothing refers to it
+        throw error;
+      }
       await deps.queues.sendRecoveryPage({ kind: 'recovery-page', recoveryId: header.id, page: 0, token: null });
       log.info('recovery.started', { recoveryId: header.id, kind, connectorId });
       return { value: progressOf(header, {}), resourceId: connectorId, detail: `recovery ${header.id} started` };
     },
   );
+}
+
+/** A second recover or resync while one runs for the connector: it would send the same changes again. */
+export class RecoveryRunningError extends ConflictError {
+  override readonly headers: Record<string, string>;
+  constructor(
+    connectorId: string,
+    readonly recoveryId: string,
+  ) {
+    super(
+      `A recover or resync of connector ${connectorId} is running (recovery ${recoveryId}): follow it at the Location, and start another once it is done.`,
+      'recovery-running',
+    );
+    this.headers = { location: `/api/recoveries/${recoveryId}` };
+  }
+}
+
+/**
+ * One active recovery per connector: the connector's row names it. A recovery that is done (or gone) gives way;
+ * two requests racing for it are settled by the row's ETag.
+ */
+async function becomeActive(deps: RecoveryDeps, connectorId: string, recoveryId: string): Promise<void> {
+  for (let round = 0; round < 5; round++) {
+    const active = await deps.recoveries.activeOf(connectorId);
+    if (active) {
+      const running = await deps.recoveries.get(active.recoveryId);
+      if (running && !progressOf(running, await deps.recoveries.tally(running.id)).done)
+        throw new RecoveryRunningError(connectorId, running.id);
+    }
+    if (await deps.recoveries.setActive(connectorId, recoveryId, active?.etag)) return;
+  }
+  throw new ConflictError(`Recoveries of connector ${connectorId} are being started at once; try again.`, 'conflict');
 }
 
 export async function handleRecoveryPage(deps: RecoveryDeps, message: QueueMessage, log: Logger): Promise<void> {

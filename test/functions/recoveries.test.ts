@@ -250,21 +250,23 @@ describe('resync', () => {
     for (const g of known.deleted) expect(bc.inserted.has(deliveryId(id, g, 2))).toBe(false);
   }, 150_000);
 
-  it('two resyncs at once: every appointment inserted once, the second copy answered as a duplicate', async () => {
+  it('one at a time: of ten resyncs asked at once one runs, nine answer 409 with its Location, and the counts add up', async () => {
     const sourceApp = newApp();
     const known = await knownAppointments(sourceApp);
     const id = (await post('/api/connectors', connectorBody(sourceApp, KEY))).body.id as string;
     const ids = new Set(known.live.map((g) => deliveryId(id, g, known.latest(g))));
-    const [a, b] = await Promise.all([
-      post(`/api/connectors/${id}/resync`, {}),
-      post(`/api/connectors/${id}/resync`, {}),
-    ]);
-    const [pa, pb] = await Promise.all([finished(a.headers.get('location')!), finished(b.headers.get('location')!)]);
-    for (const p of [pa, pb]) expect(p).toMatchObject({ queued: 200, failed: 0, done: true });
-    expect(pa.delivered + pa.skipped).toBe(200);
-    expect(pb.delivered + pb.skipped).toBe(200);
-    // Inserted once each; at most one more attempt per appointment, which the back office answers duplicate.
-    expect(bc.insertOrder.filter((d) => ids.has(d)).length).toBe(200);
+    const answers = await Promise.all(Array.from({ length: 10 }, () => post(`/api/connectors/${id}/resync`, {})));
+    const started = answers.filter((a) => a.status === 202);
+    expect(started).toHaveLength(1);
+    const location = started[0]!.headers.get('location')!;
+    for (const refused of answers.filter((a) => a.status !== 202)) {
+      expect(refused.status).toBe(409);
+      expect(refused.body).toMatchObject({ type: 'urn:backoffice-connector:problem:recovery-running', status: 409 });
+      expect(refused.headers.get('location')).toBe(new URL(location).pathname);
+    }
+    const progress = await finished(location);
+    expect(progress).toMatchObject({ queued: 200, delivered: 200, failed: 0, skipped: 0, pending: 0, done: true });
+    // Sent once each: nothing answered as a duplicate, nothing counted twice.
     const attempts = bc.requests
       .filter((r) => r.method === 'POST')
       .flatMap((r) =>
@@ -272,9 +274,11 @@ describe('resync', () => {
           ? (JSON.parse(r.body).requests as Array<{ body: { id: string } }>).map((op) => op.body.id)
           : [JSON.parse(r.body).id as string],
       )
-      .filter((d) => ids.has(d)).length;
-    expect(attempts).toBeGreaterThanOrEqual(200);
-    expect(attempts).toBeLessThanOrEqual(400);
+      .filter((d) => ids.has(d));
+    expect(attempts).toHaveLength(200);
+    expect(bc.insertOrder.filter((d) => ids.has(d))).toHaveLength(200);
+    // Done, it gives way to the next.
+    expect((await post(`/api/connectors/${id}/resync`, {})).status).toBe(202);
   }, 150_000);
 
   it('with includeDeleted also sends the deletes', async () => {
