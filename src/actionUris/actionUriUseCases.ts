@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { type AuditTrail, auditing, changedFields } from '../audit/auditTrail';
 import type { ActionUri, ActionUriInput, UriType } from '../model/actionUri';
 import type { CallContext } from '../model/audit';
+import { caseKey } from '../model/text';
 import { NotFoundError, PreconditionFailedError } from '../platform/errors';
 import { ensureIfMatch, type Versioned } from '../platform/etag';
 import type { Logger } from '../platform/logging';
@@ -18,8 +19,7 @@ export interface ActionUriDeps {
   now?: () => Date;
 }
 
-const sameText = (a: string | null | undefined, b: string | null | undefined) =>
-  (a ?? '').toUpperCase() === (b ?? '').toUpperCase();
+const sameText = (a: string | null | undefined, b: string | null | undefined) => caseKey(a ?? '') === caseKey(b ?? '');
 
 /** Without If-Match a replace or delete is unconditional for the caller: it reads again after a race. */
 const MAX_ROUNDS = 5;

@@ -1,6 +1,7 @@
 // Use case: render the definitions that match a record, or several records (a map multi-select). One partition
 // read; a compiled template is cached per definition and ETag, so nothing is parsed twice.
 import type { ActionUri, RenderRequest } from '../model/actionUri';
+import { caseKey } from '../model/text';
 import { ValidationError } from '../platform/errors';
 import type { Versioned } from '../platform/etag';
 import type { ActionUriStore } from '../stores/actionUriStore';
@@ -32,13 +33,13 @@ export function createRenderer(store: ActionUriStore) {
     /** Definitions whose source app and source type match every record, rendered; defaults first. */
     async render({ uriType, records }: RenderRequest): Promise<RenderedAction[]> {
       const rows = records as Array<Record<string, unknown>>;
-      const sourceApps = new Set(rows.map((r) => String(r.sourceApp).toUpperCase()));
+      const sourceApps = new Set(rows.map((r) => caseKey(String(r.sourceApp))));
       if (sourceApps.size !== 1) return []; // no definition can match records of several source apps
-      const types = new Set(rows.map((r) => String(r.sourceType ?? '').toUpperCase()));
+      const types = new Set(rows.map((r) => caseKey(String(r.sourceType ?? ''))));
       const definitions = (await store.inPartition(String(rows[0]!.sourceApp))).filter(
         (d) =>
           d.value.uriType === uriType &&
-          (d.value.sourceType === null || (types.size === 1 && types.has(d.value.sourceType.toUpperCase()))),
+          (d.value.sourceType === null || (types.size === 1 && types.has(caseKey(d.value.sourceType)))),
       );
       const variables = variablesOf(rows);
       return definitions

@@ -7,7 +7,7 @@ import type { TableClient, TransactionAction } from '@azure/data-tables';
 import { odata } from '@azure/data-tables';
 import { z } from 'zod';
 import { type ActionUri, uriTypes } from '../model/actionUri';
-import { sourceAppKey } from '../model/text';
+import { caseKey, sourceAppKey } from '../model/text';
 import { ConflictError, NotFoundError, PreconditionFailedError } from '../platform/errors';
 import type { Versioned } from '../platform/etag';
 import {
@@ -26,7 +26,7 @@ import {
 const partition = (sourceApp: string) => `app:${sourceAppKey(sourceApp)}`;
 const GUARD = 'default~';
 const guardKey = (a: Pick<ActionUri, 'sourceType' | 'uriType'>) =>
-  `${GUARD}${encodeURIComponent((a.sourceType ?? '').toUpperCase()).replace(/%/g, ':')}~${a.uriType}`;
+  `${GUARD}${encodeURIComponent(caseKey(a.sourceType ?? '')).replace(/%/g, ':')}~${a.uriType}`;
 
 const definitionRowSchema = z
   .object({

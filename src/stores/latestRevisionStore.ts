@@ -4,7 +4,7 @@
 import { odata } from '@azure/data-tables';
 import { z } from 'zod';
 import { type AppointmentChange, appointmentChangeSchema } from '../model/appointmentChange';
-import { sourceAppKey } from '../model/text';
+import { caseKey, sourceAppKey } from '../model/text';
 import {
   asDouble,
   binaryText,
@@ -57,7 +57,7 @@ export function createLatestRevisionStore(table: Table, writes: TableBatcher): L
       rowKey: change.appointment.appointmentGuid,
       revision: asDouble(change.revision),
       deleted: change.databaseAction === 'D',
-      ...(change.appointment.sourceType ? { sourceType: change.appointment.sourceType.toUpperCase() } : {}),
+      ...(change.appointment.sourceType ? { sourceType: caseKey(change.appointment.sourceType) } : {}),
       occurredAt: utc(change.occurredAt),
       change: change_,
     };
@@ -92,7 +92,7 @@ export function createLatestRevisionStore(table: Table, writes: TableBatcher): L
     },
     async page(sourceApp, filter, page) {
       const clauses = [odata`PartitionKey eq ${sourceAppKey(sourceApp)}`];
-      if (filter.sourceType) clauses.push(odata`sourceType eq ${filter.sourceType.toUpperCase()}`);
+      if (filter.sourceType) clauses.push(odata`sourceType eq ${caseKey(filter.sourceType)}`);
       if (filter.since) clauses.push(odata`occurredAt ge ${filter.since.toISOString()}`);
       try {
         const result = await (await table())

@@ -1,11 +1,12 @@
 // Which connectors take a change, and which of those skip it.
 import type { AppointmentChange } from '../model/appointmentChange';
 import type { StoredConnector } from '../model/connector';
+import { caseKey } from '../model/text';
 
-/** Connectors of the source app (case-insensitive) whose source type is unset or equal. */
+/** Connectors of the source app whose source type is unset or equal (both compared as model/text.ts caseKey). */
 export function connectorsFor(change: AppointmentChange, ofSourceApp: StoredConnector[]): StoredConnector[] {
-  const type = change.appointment.sourceType?.toUpperCase() ?? null;
-  return ofSourceApp.filter((c) => c.sourceType === null || c.sourceType.toUpperCase() === type);
+  const type = change.appointment.sourceType === null ? null : caseKey(change.appointment.sourceType);
+  return ofSourceApp.filter((c) => c.sourceType === null || caseKey(c.sourceType) === type);
 }
 
 /** Why a routed connector does not take the change, or undefined when it does. */
