@@ -7,13 +7,8 @@
 //   - The queue client's pipeline takes no HTTP client of ours: its calls go through `boundedCall`, which gives
 //     each try an abort signal and tries a transient failure again until the deadline (its SDK retries are off).
 import type { HttpClient, PipelineRequest } from '@azure/core-rest-pipeline';
-import { dependencyBounds, remainingMs } from './deadline';
+import { type Bounds, dependencyBounds, remainingMs } from './deadline';
 import { statusCodeOf } from './errors';
-
-export interface Bounds {
-  perTryMs: number;
-  overallMs: number;
-}
 
 /** Thrown when a dependency did not answer within the deadline; retriable by whoever asked. */
 export class DeadlineError extends Error {

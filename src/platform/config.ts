@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { type Bounds, boundsOf } from './deadline';
 import { AppError } from './errors';
 import { defaultQueueNames } from './resourceNames';
 
@@ -63,6 +64,7 @@ export const configSchema = z.object({
   SYNC_BATCH_LINGER_MS: numberSetting(z.number().int().min(0).max(5000), 50),
   SYNC_CLAIM_LEASE_SECONDS: numberSetting(z.number().int().min(5).max(3600), 300),
   BACKOFFICE_TIMEOUT_SECONDS: numberSetting(z.number().int().min(1).max(600), 100),
+  DEPENDENCY_TIMEOUT_SECONDS: numberSetting(z.number().int().min(3).max(300), 30),
   BACKOFFICE_MAX_CONCURRENT_PER_PRINCIPAL: numberSetting(z.number().int().min(1).max(100), 5),
   BACKOFFICE_REQUESTS_PER_WINDOW: numberSetting(z.number().int().min(1).max(1_000_000), 6000),
   BACKOFFICE_WINDOW_SECONDS: numberSetting(z.number().int().min(1).max(3600), 300),
@@ -90,6 +92,8 @@ export interface AppConfig {
   backOfficeAllowLoopback: boolean;
   /** The longest one request to a back office may take (a token request: at most 30 s of it). */
   backOfficeTimeoutMs: number;
+  /** How long one call to storage or Key Vault may take, its tries included (an HTTP request: 10 s at most). */
+  dependencies: Bounds;
   queues: { appointments: string; appointmentRetries: string; recoveries: string };
   actionUriSchemes: string[];
   sync: {
@@ -210,6 +214,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     entraAuthorityHost: c.ENTRA_AUTHORITY_HOST.replace(/\/+$/, ''),
     backOfficeAllowLoopback: c.BACKOFFICE_ALLOW_LOOPBACK,
     backOfficeTimeoutMs: c.BACKOFFICE_TIMEOUT_SECONDS * 1000,
+    dependencies: boundsOf(c.DEPENDENCY_TIMEOUT_SECONDS * 1000),
     queues: {
       appointments: c.APPOINTMENTS_QUEUE,
       appointmentRetries: c.APPOINTMENT_RETRIES_QUEUE,

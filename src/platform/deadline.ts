@@ -32,16 +32,23 @@ export function remainingMs(): number {
   return store ? Math.max(0, store.until - Date.now()) : Number.POSITIVE_INFINITY;
 }
 
-/** The time bounds of calls to the app's dependencies. */
-export const dependencyBounds = {
+export interface Bounds {
   /**
    * One try of a storage or Key Vault request. They answer in milliseconds when well; a try that runs out is
    * tried again. Generous, because a try that ran out may still have been applied: every write is made so that
    * doing it twice is harmless, but a busy dependency should not be made busier with needless retries.
    */
-  perTryMs: 10_000,
+  perTryMs: number;
   /** One call, its retries included: what a queue invocation waits at most before it fails and is retried. */
-  overallMs: 30_000,
+  overallMs: number;
+}
+
+/** The bounds of one call from its overall limit (DEPENDENCY_TIMEOUT_SECONDS): three tries' worth. */
+export const boundsOf = (overallMs: number): Bounds => ({ perTryMs: Math.ceil(overallMs / 3), overallMs });
+
+/** The time bounds of calls to the app's dependencies that do not depend on settings. */
+export const dependencyBounds = {
+  ...boundsOf(30_000),
   /** Everything one HTTP request does with storage and Key Vault (the API answers 503 within 15 s). */
   requestMs: 10_000,
   /** One dependency's probe in the deep health check. */

@@ -3,15 +3,18 @@ import type { TableClient } from '@azure/data-tables';
 import type { QueueClient } from '@azure/storage-queue';
 import { boundedCall } from './boundedHttp';
 import type { AppConfig } from './config';
+import type { Bounds } from './deadline';
 import { DependencyError, statusCodeOf } from './errors';
 import { createQueueServiceClient, createTableClient } from './storageClients';
 
 export interface Storage {
   table(name: string): Promise<TableClient>;
   queue(name: string): Promise<QueueClient>;
+  /** The bounds of one call (queue calls apply them themselves: platform/boundedHttp.ts `boundedCall`). */
+  bounds: Bounds;
 }
 
-export function createStorage(config: Pick<AppConfig, 'storage'>): Storage {
+export function createStorage(config: Pick<AppConfig, 'storage' | 'dependencies'>): Storage {
   const tables = new Map<string, Promise<TableClient>>();
   const queues = new Map<string, Promise<QueueClient>>();
   const remember = <T>(map: Map<string, Promise<T>>, key: string, make: () => Promise<T>): Promise<T> => {
@@ -24,9 +27,10 @@ export function createStorage(config: Pick<AppConfig, 'storage'>): Storage {
     return pending;
   };
   return {
+    bounds: config.dependencies,
     table: (name) =>
       remember(tables, name, async () => {
-        const client = createTableClient(config.storage, name);
+        const client = createTableClient(config.storage, name, config.dependencies);
         try {
           await client.createTable();
         } catch (error) {
@@ -39,7 +43,11 @@ export function createStorage(config: Pick<AppConfig, 'storage'>): Storage {
       remember(queues, name, async () => {
         const client = createQueueServiceClient(config.storage, { callerRetries: true }).getQueueClient(name);
         try {
-          await boundedCall((abortSignal) => client.createIfNotExists({ abortSignal }), `create queue ${name}`);
+          await boundedCall(
+            (abortSignal) => client.createIfNotExists({ abortSignal }),
+            `create queue ${name}`,
+            config.dependencies,
+          );
         } catch (error) {
           throw new DependencyError('Queue storage is unavailable.', 'storage-unavailable', { cause: error });
         }

@@ -5,6 +5,7 @@ import type { TokenCredential } from '@azure/identity';
 import type { QueueServiceClient } from '@azure/storage-queue';
 import { boundedHttpClient, boundedRetryOptions } from './boundedHttp';
 import type { AppConfig } from './config';
+import type { Bounds } from './deadline';
 
 export type StorageTarget = AppConfig['storage'];
 
@@ -47,9 +48,9 @@ export function createQueueServiceClient(
 }
 
 /** A table client whose every call has a per-try timeout and an overall deadline. */
-export function createTableClient(target: StorageTarget, table: string): TableClient {
+export function createTableClient(target: StorageTarget, table: string, bounds?: Bounds): TableClient {
   const { TableClient } = require('@azure/data-tables') as typeof import('@azure/data-tables');
-  const bounded = { httpClient: boundedHttpClient(), retryOptions: boundedRetryOptions };
+  const bounded = { httpClient: boundedHttpClient(bounds), retryOptions: boundedRetryOptions };
   return target.kind === 'connectionString'
     ? TableClient.fromConnectionString(target.connectionString, table, {
         allowInsecureConnection: isHttp(target.connectionString),

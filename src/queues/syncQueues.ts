@@ -64,7 +64,7 @@ export function createSyncQueues(storage: Storage, names: AppConfig['queues']): 
   /** A queue call with its bounds; any failure is the queue being unavailable. */
   const call = async <T>(what: string, operation: (abortSignal: AbortSignal) => Promise<T>): Promise<T> => {
     try {
-      return await boundedCall(operation, what);
+      return await boundedCall(operation, what, storage.bounds);
     } catch (error) {
       if (error instanceof DependencyError) throw error;
       throw new DependencyError('Queue storage is unavailable.', 'storage-unavailable', { cause: error });

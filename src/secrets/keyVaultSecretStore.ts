@@ -42,7 +42,7 @@ async function settle(operation: StartedOperation, intervalMs: number, withinMs:
 }
 
 export function createKeyVaultSecretStore(
-  config: Pick<AppConfig, 'keyVault' | 'managedIdentityClientId'>,
+  config: Pick<AppConfig, 'keyVault' | 'managedIdentityClientId'> & Partial<Pick<AppConfig, 'dependencies'>>,
   options: KeyVaultSecretStoreOptions = {},
 ): SecretStore {
   const local = config.keyVault.allowInsecure && isLoopbackUrl(config.keyVault.uri);
@@ -68,7 +68,7 @@ export function createKeyVaultSecretStore(
     client = new SecretClient(config.keyVault.uri, credential, {
       allowInsecureConnection: local,
       disableChallengeResourceVerification: local,
-      httpClient: boundedHttpClient(),
+      httpClient: boundedHttpClient(config.dependencies),
       retryOptions: { ...boundedRetryOptions, maxRetries: local ? 1 : boundedRetryOptions.maxRetries },
     });
     return client;
