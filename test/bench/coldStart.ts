@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { median, printTable } from './report';
 
-const runs = 15;
+const runs = Number(process.env.BENCH_COLD_RUNS ?? 15);
 
 function measure(root: string, script: string): number[] {
   const samples: number[] = [];
@@ -38,7 +38,7 @@ export function benchColdStart(root: string): void {
   ).trim();
   const lib = median(library);
   printTable(
-    'Cold start: module load time (median of 15 fresh processes)',
+    `Cold start: module load time (median of ${runs} fresh processes)`,
     ['what', 'ms', 'x @azure/functions'],
     [
       ['@azure/functions alone', lib.toFixed(1), '1.00'],

@@ -8,7 +8,7 @@ import { type RunningHost, startHost } from '../../src/local/host';
 import { KeyVaultEmulator } from '../../src/local/keyVaultEmulator';
 import { percentile, printTable } from './report';
 
-const N = 300;
+const N = Number(process.env.BENCH_CONNECTOR_OPS ?? 300);
 
 async function timeEach(n: number, op: (i: number) => Promise<unknown>): Promise<number[]> {
   const samples: number[] = [];

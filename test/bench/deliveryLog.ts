@@ -10,8 +10,8 @@ import { TableBatcher } from '../../src/stores/tableBatcher';
 import { percentile, printTable } from './report';
 
 const ROWS = Number(process.env.BENCH_LOG_ROWS ?? 100_000);
-const QUERIES = 200;
-const BASELINE_QUERIES = 20;
+const QUERIES = Number(process.env.BENCH_LOG_QUERIES ?? 200);
+const BASELINE_QUERIES = Math.min(20, QUERIES);
 const PAGE = 50;
 const SOURCE_APPS = 8;
 const CONNECTORS_PER_APP = 5;

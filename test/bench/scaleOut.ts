@@ -20,6 +20,10 @@ import { demoConnectors, type Fakes, startFakes } from './sync';
 const INSTANCES = 3;
 /** Changes sent one at a time on an idle queue (each after 3 s of quiet). */
 const IDLE_SAMPLES = Number(process.env.BENCH_IDLE_SAMPLES ?? 20);
+/** How long the idle latency waits first, for the leases of the instances a run stopped (15 s). */
+const IDLE_WAIT_MS = Number(process.env.BENCH_IDLE_WAIT_MS ?? 16_000);
+/** Quiet before each idle sample: the host polls an empty queue less and less often (up to 1 s). */
+const IDLE_QUIET_MS = Number(process.env.BENCH_IDLE_QUIET_MS ?? 3000);
 
 interface Scenario {
   title: string;
@@ -259,11 +263,11 @@ async function idleLatency(root: string, base: Record<string, string>, fakes: Fa
     });
     // A run cut off at its cap stops its instances with requests in flight; those slots stay held until their
     // lease runs out (15 s). Idle latency is measured after that, not the wait for a killed run's leases.
-    await new Promise((r) => setTimeout(r, 16_000));
+    await new Promise((r) => setTimeout(r, IDLE_WAIT_MS));
     const samples: number[] = [];
     for (let i = 0; i < IDLE_SAMPLES; i++) {
       // Let the queue go idle first: the host polls an empty queue less and less often (up to 1 s).
-      await new Promise((r) => setTimeout(r, 3000));
+      await new Promise((r) => setTimeout(r, IDLE_QUIET_MS));
       const from = (await inserted(fakes, 0)).ids.length;
       const t = Date.now();
       await fetch(`${instance.url}/api/appointments`, {
@@ -288,7 +292,9 @@ async function idleLatency(root: string, base: Record<string, string>, fakes: Fa
 }
 
 export async function benchScaleOut(root: string): Promise<void> {
-  for (const scenario of scenarios) await benchScenario(root, scenario, scenario === scenarios[0]);
+  // BENCH_SCALE_SCENARIOS=1 runs the first scenario only (the test of the benchmark, at small sizes).
+  const count = Number(process.env.BENCH_SCALE_SCENARIOS ?? scenarios.length);
+  for (const scenario of scenarios.slice(0, count)) await benchScenario(root, scenario, scenario === scenarios[0]);
   console.log(
     'Goal: 0 self-inflicted 429s; >= 10x the changes/s per principal of one request per change; idle p50 <= 1.5 s.',
   );
