@@ -8,14 +8,19 @@ import { defineConfig } from 'vitest/config';
 const shared = {
   // The core stub must exist before anything requires @azure/functions (the library caches "test mode").
   setupFiles: ['test/support/installCoreStub.ts'],
-  // A fresh process per file: the host's function registry and the app's services are process-wide.
-  pool: 'forks' as const,
   isolate: true,
 };
 
 export default defineConfig({
   test: {
     reporters: ['default', './test/support/summaryReporter.ts'],
+    // The layers run side by side, each one file at a time: the unit layer in worker threads, the integration
+    // layer in processes of its own (the host's function registry and the app's services are process-wide, and
+    // its files share Azurite's tables, so two of them at once would see each other's rows).
+    poolOptions: {
+      threads: { minThreads: 1, maxThreads: 1 },
+      forks: { minForks: 1, maxForks: 1 },
+    },
     coverage: {
       provider: 'v8',
       include: ['src/**/*.ts'],
@@ -33,6 +38,7 @@ export default defineConfig({
           ...shared,
           name: 'unit',
           include: ['test/**/*.unit.test.ts'],
+          pool: 'threads',
           testTimeout: 15_000,
         },
       },
@@ -41,6 +47,7 @@ export default defineConfig({
           ...shared,
           name: 'integration',
           include: ['test/**/*.test.ts'],
+          pool: 'forks',
           exclude: ['test/**/*.unit.test.ts'],
           // One Azurite for the whole run; each test file starts its own host and Key Vault emulator.
           globalSetup: ['test/support/globalSetup.ts'],

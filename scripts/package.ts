@@ -23,7 +23,16 @@ writeFileSync(join(out, '.funcignore'), 'README.md\n');
 // A fresh compile (never a dist/ with files of sources since deleted), then the local runtime out.
 execFileSync(
   process.execPath,
-  [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', join(out, 'dist')],
+  [
+    require.resolve('typescript/bin/tsc'),
+    '-p',
+    'tsconfig.build.json',
+    '--outDir',
+    join(out, 'dist'),
+    // Not the incremental state of dist/: this output starts empty, so everything must be emitted.
+    '--incremental',
+    'false',
+  ],
   {
     cwd: root,
     stdio: 'inherit',
