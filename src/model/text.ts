@@ -23,21 +23,26 @@ export const codePointOf = (c: string) => `U+${c.codePointAt(0)!.toString(16).to
 const code = (max: number) =>
   text()
     .transform((s) => s.normalize('NFC'))
-    .superRefine((s, ctx) => {
-      const length = [...s].length;
-      if (length === 0) ctx.addIssue({ code: 'custom', message: 'must not be empty' });
-      if (length > max) ctx.addIssue({ code: 'custom', message: `must be at most ${max} characters (has ${length})` });
-      const bad = invisible.exec(s);
-      if (bad)
-        ctx.addIssue({
-          code: 'custom',
-          message: `must not contain ${codePointOf(bad[0])} (${/\p{Cc}/u.test(bad[0]) ? 'a control character' : 'a format character, invisible'})`,
-        });
-      if (!noEdgeSpaces.test(s)) ctx.addIssue({ code: 'custom', message: 'must not start or end with spaces' });
-    });
+    .pipe(
+      z.string().superRefine((s, ctx) => {
+        const length = [...s].length;
+        if (length === 0) ctx.addIssue({ code: 'custom', message: 'must not be empty' });
+        if (length > max)
+          ctx.addIssue({ code: 'custom', message: `must be at most ${max} characters (has ${length})` });
+        const bad = invisible.exec(s);
+        if (bad)
+          ctx.addIssue({
+            code: 'custom',
+            message: `must not contain ${codePointOf(bad[0])} (${/\p{Cc}/u.test(bad[0]) ? 'a control character' : 'a format character, invisible'})`,
+          });
+        if (!noEdgeSpaces.test(s)) ctx.addIssue({ code: 'custom', message: 'must not start or end with spaces' });
+      }),
+    )
+    // What the OpenAPI document says (the checks above are code, which a JSON schema cannot show).
+    .meta({ minLength: 1, maxLength: max });
 
 export const sourceAppSchema = code(30).describe(
-  'The source application code the back office stamps on its jobs and tasks (1-30 characters; compared case-insensitively)',
+  'The source application code the back office stamps on its jobs and tasks (1-30 characters after NFC normalisation, no invisible characters; compared case-insensitively)',
 );
 
 export const sourceTypeSchema = code(10);

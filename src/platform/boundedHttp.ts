@@ -63,7 +63,13 @@ const isTransient = (error: unknown) => {
   return e.name === 'AbortError' || e.name === 'TimeoutError' || NETWORK_CODES.has(String(e.code));
 };
 
-/** One call with an abort signal per try, tried again after a transient failure until the deadline. */
+/** Tries of one call, as the SDKs' own retry policies allow (boundedRetryOptions: 3 retries). */
+const MAX_TRIES = 4;
+
+/**
+ * One call with an abort signal per try, tried again after a transient failure (four tries at most, as the
+ * SDKs do) until the deadline.
+ */
 export async function boundedCall<T>(
   operation: (abortSignal: AbortSignal) => Promise<T>,
   what: string,
@@ -76,7 +82,7 @@ export async function boundedCall<T>(
     try {
       return await operation(AbortSignal.timeout(tryMs));
     } catch (error) {
-      if (!isTransient(error)) throw error;
+      if (!isTransient(error) || attempt + 1 >= MAX_TRIES) throw error;
       const delayMs = Math.min(200 * 2 ** attempt, 2000);
       if (Date.now() + delayMs >= until)
         throw new DeadlineError(`${what}: no answer within the deadline`, { cause: error });

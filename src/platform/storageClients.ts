@@ -34,14 +34,19 @@ function credentialFor(clientId: string | undefined): TokenCredential {
 
 /**
  * A queue service client. `callerRetries: true`: the SDK tries each call once, because the caller bounds and
- * retries it (platform/boundedHttp.ts `boundedCall`); the host stand-in keeps the SDK's own retries.
+ * retries it (platform/boundedHttp.ts `boundedCall`); otherwise (the host stand-in's listener) the SDK tries
+ * three times, a second or two apart.
  */
 export function createQueueServiceClient(
   target: StorageTarget,
   options: { callerRetries?: boolean } = {},
 ): QueueServiceClient {
   const { QueueServiceClient } = require('@azure/storage-queue') as typeof import('@azure/storage-queue');
-  const pipeline = options.callerRetries ? { retryOptions: { maxTries: 1 } } : {};
+  const pipeline = {
+    retryOptions: options.callerRetries
+      ? { maxTries: 1 }
+      : { maxTries: 3, retryDelayInMs: 500, maxRetryDelayInMs: 2000 },
+  };
   return target.kind === 'connectionString'
     ? QueueServiceClient.fromConnectionString(target.connectionString, pipeline)
     : new QueueServiceClient(target.queueServiceUri, credentialFor(target.clientId), pipeline);
