@@ -3,8 +3,10 @@ import { defineConfig } from 'vitest/config';
 // Two layers (test/README.md):
 //   unit         *.unit.test.ts: in process, no Azurite, no Key Vault emulator, no host, nothing beyond loopback
 //                fakes the test serves itself; `npm run test:unit`, under a minute
-//   integration  every other *.test.ts: the real app through the host stand-in, Azurite, the emulator, the fakes
-// `npm test` runs both.
+//   integration  every other *.test.ts: the real app through the host stand-in, Azurite, the emulator, the fakes;
+//                each file has tables, queues, a vault and fakes of its own, so two run side by side; the
+//                scale-out test, which loads the machine by itself, runs after them alone ("scale")
+// `npm test` runs all of it.
 const shared = {
   // The core stub must exist before anything requires @azure/functions (the library caches "test mode").
   setupFiles: ['test/support/installCoreStub.ts'],
@@ -14,12 +16,11 @@ const shared = {
 export default defineConfig({
   test: {
     reporters: ['default', './test/support/summaryReporter.ts'],
-    // The layers run side by side, each one file at a time: the unit layer in worker threads, the integration
-    // layer in processes of its own (the host's function registry and the app's services are process-wide, and
-    // its files share Azurite's tables, so two of them at once would see each other's rows).
+    // The layers run side by side: the unit layer in a worker thread, the integration layer in two processes
+    // (the host's function registry and the app's services are process-wide: one app per process).
     poolOptions: {
       threads: { minThreads: 1, maxThreads: 1 },
-      forks: { minForks: 1, maxForks: 1 },
+      forks: { minForks: 1, maxForks: 2 },
     },
     coverage: {
       provider: 'v8',
@@ -48,11 +49,23 @@ export default defineConfig({
           name: 'integration',
           include: ['test/**/*.test.ts'],
           pool: 'forks',
-          exclude: ['test/**/*.unit.test.ts'],
+          exclude: ['test/**/*.unit.test.ts', 'test/functions/scaleOut.test.ts'],
           // One Azurite for the whole run; each test file starts its own host and Key Vault emulator.
           globalSetup: ['test/support/globalSetup.ts'],
           testTimeout: 30_000,
           hookTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          ...shared,
+          name: 'scale',
+          include: ['test/functions/scaleOut.test.ts'],
+          pool: 'forks',
+          sequence: { groupOrder: 1 },
+          globalSetup: ['test/support/globalSetup.ts'],
+          testTimeout: 30_000,
+          hookTimeout: 120_000,
         },
       },
     ],

@@ -64,7 +64,7 @@ export interface Adapters {
 export function realAdapters(config: AppConfig): Adapters {
   const storage = createStorage(config);
   return {
-    table: (name) => () => storage.table(name),
+    table: (name) => () => storage.table(`${config.tablePrefix}${name}`),
     queues: createSyncQueues(storage, config.queues),
     secrets: createKeyVaultSecretStore(config),
     http: createOutboundHttp({

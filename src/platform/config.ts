@@ -35,6 +35,12 @@ export const configSchema = z.object({
   AZURE_CLIENT_ID: optionalText,
   ENTRA_AUTHORITY_HOST: optionalText.pipe(httpUrl.default('https://login.microsoftonline.com')),
   BACKOFFICE_ALLOW_LOOPBACK: flag,
+  TABLE_NAME_PREFIX: optionalText.pipe(
+    z
+      .string()
+      .regex(/^[A-Za-z][A-Za-z0-9]{0,19}$/, 'must be 1-20 letters and digits, starting with a letter')
+      .optional(),
+  ),
   APPOINTMENTS_QUEUE: optionalText.pipe(queueName.default(defaultQueueNames.appointments)),
   APPOINTMENT_RETRIES_QUEUE: optionalText.pipe(queueName.default(defaultQueueNames.appointmentRetries)),
   RECOVERIES_QUEUE: optionalText.pipe(queueName.default(defaultQueueNames.recoveries)),
@@ -95,6 +101,8 @@ export interface AppConfig {
   /** How long one call to storage or Key Vault may take, its tries included (an HTTP request: 10 s at most). */
   dependencies: Bounds;
   queues: { appointments: string; appointmentRetries: string; recoveries: string };
+  /** Put before every table name: apps (or test runs) that share a storage account keep their tables apart. */
+  tablePrefix: string;
   actionUriSchemes: string[];
   sync: {
     retryDelaysMs: number[];
@@ -215,6 +223,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     backOfficeAllowLoopback: c.BACKOFFICE_ALLOW_LOOPBACK,
     backOfficeTimeoutMs: c.BACKOFFICE_TIMEOUT_SECONDS * 1000,
     dependencies: boundsOf(c.DEPENDENCY_TIMEOUT_SECONDS * 1000),
+    tablePrefix: c.TABLE_NAME_PREFIX ?? '',
     queues: {
       appointments: c.APPOINTMENTS_QUEUE,
       appointmentRetries: c.APPOINTMENT_RETRIES_QUEUE,

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { azuriteConnectionString } from '../../src/local/azurite';
 import { sourceAppKey } from '../../src/model/text';
+import { tableNames } from '../../src/platform/resourceNames';
 import { BusinessCentralFake } from '../fakes/businessCentralFake';
 import { changeMessage } from '../support/changes';
 import { eventually } from '../support/eventually';
@@ -58,10 +59,12 @@ async function routedTo(sourceApp: string): Promise<string[]> {
   );
 }
 
+/** This app's connectors table (its name carries the file's table prefix). */
+const connectorsTable = () => `${app.env.TABLE_NAME_PREFIX}${tableNames.connectors}`;
 const routePath = (sourceApp: string) =>
-  new RegExp(`^/devstoreaccount1/connectors\\(PartitionKey='app:${sourceAppKey(sourceApp)}'`);
+  new RegExp(`^/devstoreaccount1/${connectorsTable()}\\(PartitionKey='app:${sourceAppKey(sourceApp)}'`);
 const recordPath = (id: string) =>
-  new RegExp(`^/devstoreaccount1/connectors\\(PartitionKey='${id}',RowKey='connector'\\)`);
+  new RegExp(`^/devstoreaccount1/${connectorsTable()}\\(PartitionKey='${id}',RowKey='connector'\\)`);
 
 describe('PUT that moves a connector to another source app, with a table write failing at each step', () => {
   it('the new route cannot be written: 503, nothing changed, still routed to the old source app', async () => {

@@ -37,9 +37,13 @@ function bcOnline(overrides: Record<string, unknown> = {}) {
 }
 
 const table = () =>
-  TableClient.fromConnectionString(app.env.AzureWebJobsStorage!, tableNames.connectors, {
-    allowInsecureConnection: true,
-  });
+  TableClient.fromConnectionString(
+    app.env.AzureWebJobsStorage!,
+    `${app.env.TABLE_NAME_PREFIX}${tableNames.connectors}`,
+    {
+      allowInsecureConnection: true,
+    },
+  );
 async function rawEntities(): Promise<string> {
   const all: unknown[] = [];
   for await (const e of table().listEntities()) all.push(e);

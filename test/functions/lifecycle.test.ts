@@ -26,8 +26,6 @@ afterAll(async () => {
   await bc.stop();
 });
 
-const budgets = createBudgetStore(async () => azuriteTable(tableNames.budgets));
-
 describe('stopping an instance', () => {
   it('finishes the request in flight, then holds no budget slot once the host has stopped', async () => {
     const running = app!;
@@ -45,6 +43,8 @@ describe('stopping an instance', () => {
     });
     expect(created.status).toBe(201);
     const instance = (await jsonOf(await running.fetch('/api/health?deep=true'))).instance as string;
+    const table = `${running.env.TABLE_NAME_PREFIX}${tableNames.budgets}`; // the app's own, read after it stops
+    const budgets = createBudgetStore(async () => azuriteTable(table));
     const principal = `user:${new URL(bc.url).host}:svc`;
     const liveSlots = async () =>
       (await budgets.read(principal)).state.holders.filter((h) => h.id === instance && h.until > Date.now());

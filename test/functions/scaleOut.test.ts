@@ -25,6 +25,8 @@ const REVISIONS = 4;
 const WINDOW = { requestsPerWindow: 300, windowMs: 15_000 };
 // An app registration of this file's own: budget rows are keyed by principal and shared by every test file.
 const CLIENT = randomUUID();
+/** Tables of this file's own: other test files run beside it over the same Azurite. */
+const TABLES = `t${randomBytes(4).toString('hex')}`;
 
 let vault: KeyVaultEmulator;
 let fakes: BackOfficeFakes;
@@ -48,6 +50,7 @@ beforeAll(async () => {
     APPOINTMENTS_QUEUE: uniqueName('appointments'),
     APPOINTMENT_RETRIES_QUEUE: uniqueName('retries'),
     RECOVERIES_QUEUE: uniqueName('recoveries'),
+    TABLE_NAME_PREFIX: TABLES,
     SYNC_RETRY_DELAYS_SECONDS: '1',
     // Small batches, so the two principals' budgets, not batching alone, decide the pace.
     SYNC_BATCH_MAX_OPERATIONS: '5',
@@ -201,7 +204,7 @@ describe('three instances under Business Central limits', () => {
 
     // The dead instance's budget lease runs out (15 s after its last renewal; the rest of the run may take less):
     // within a minute it holds no slots in either principal's row.
-    const budgets = createBudgetStore(async () => azuriteTable(tableNames.budgets));
+    const budgets = createBudgetStore(async () => azuriteTable(`${TABLES}${tableNames.budgets}`));
     for (const principal of [`oauth:${TENANT.toLowerCase()}:${CLIENT}`, `user:${new URL(bc.url).host}:svc`]) {
       const held = async () => (await budgets.read(principal)).state.holders.filter((h) => h.id === deadId);
       await eventually(async () => (await held()).every((h) => h.until <= Date.now()), 60_000, 1000);

@@ -35,7 +35,11 @@ describe('sourceAppSchema', () => {
     ['a zero-width space', 'AB\u200BC', 'must not contain U+200B (a format character, invisible)'],
     ['a left-to-right mark', '\u200EABC', 'must not contain U+200E (a format character, invisible)'],
     ['a right-to-left override', 'ABC\u202E', 'must not contain U+202E (a format character, invisible)'],
-    ['a byte order mark (zero-width no-break space)', 'AB\uFEFFC', 'must not contain U+FEFF (a format character, invisible)'],
+    [
+      'a byte order mark (zero-width no-break space)',
+      'AB\uFEFFC',
+      'must not contain U+FEFF (a format character, invisible)',
+    ],
     ['a soft hyphen', 'AB\u00ADC', 'must not contain U+00AD (a format character, invisible)'],
     ['a tab', 'A\tB', 'must not contain U+0009 (a control character)'],
     ['31 letters', 'A'.repeat(31), 'must be at most 30 characters (has 31)'],

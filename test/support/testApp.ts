@@ -35,6 +35,8 @@ export async function startTestApp(
     APPOINTMENTS_QUEUE: uniqueName('appointments'),
     APPOINTMENT_RETRIES_QUEUE: uniqueName('retries'),
     RECOVERIES_QUEUE: uniqueName('recoveries'),
+    // Tables of this file's own too: test files run side by side over one Azurite.
+    TABLE_NAME_PREFIX: `t${randomBytes(4).toString('hex')}`,
     AUTH_MODE: 'off',
     POISON_SWEEP_SCHEDULE: '*/1 * * * * *',
     SYNC_CONNECTOR_CACHE_SECONDS: '0',
