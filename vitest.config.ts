@@ -5,7 +5,8 @@ import { defineConfig } from 'vitest/config';
 //                fakes the test serves itself; `npm run test:unit`, under a minute
 //   integration  every other *.test.ts: the real app through the host stand-in, Azurite, the emulator, the fakes;
 //                each file has tables, queues, a vault and fakes of its own, so two run side by side; the
-//                scale-out test, which loads the machine by itself, runs after them alone ("scale")
+//                two that load the machine by themselves run after them, each alone: the scale-out test
+//                ("scale") and the test that runs the benchmark ("bench")
 // `npm test` runs all of it.
 const shared = {
   // The core stub must exist before anything requires @azure/functions (the library caches "test mode").
@@ -49,7 +50,7 @@ export default defineConfig({
           name: 'integration',
           include: ['test/**/*.test.ts'],
           pool: 'forks',
-          exclude: ['test/**/*.unit.test.ts', 'test/functions/scaleOut.test.ts'],
+          exclude: ['test/**/*.unit.test.ts', 'test/functions/scaleOut.test.ts', 'test/repo/bench.test.ts'],
           // One Azurite for the whole run; each test file starts its own host and Key Vault emulator.
           globalSetup: ['test/support/globalSetup.ts'],
           testTimeout: 30_000,
@@ -65,6 +66,17 @@ export default defineConfig({
           sequence: { groupOrder: 1 },
           globalSetup: ['test/support/globalSetup.ts'],
           testTimeout: 30_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        test: {
+          ...shared,
+          name: 'bench',
+          include: ['test/repo/bench.test.ts'],
+          pool: 'forks',
+          sequence: { groupOrder: 2 },
+          testTimeout: 240_000,
           hookTimeout: 120_000,
         },
       },

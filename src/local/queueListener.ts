@@ -16,6 +16,9 @@ export interface QueueListenerOptions {
   minPollingIntervalMs?: number;
 }
 
+/** How long one receive may wait for the store's answer. */
+const RECEIVE_TIMEOUT_MS = 30_000;
+
 export class QueueListener {
   readonly poisonQueueName: string | undefined;
   #queue: QueueClient;
@@ -24,6 +27,7 @@ export class QueueListener {
   #running = false;
   #loop: Promise<void> | undefined;
   #wake: (() => void) | undefined;
+  #receiving: AbortController | undefined;
   #delayMs = 0;
 
   constructor(private readonly options: QueueListenerOptions) {
@@ -44,6 +48,7 @@ export class QueueListener {
   async stop(timeoutMs = 30_000): Promise<void> {
     this.#running = false;
     this.#wake?.();
+    this.#receiving?.abort(); // a receive that hangs on a frozen store must not hold the stop
     await this.#loop;
     await Promise.race([Promise.allSettled([...this.#inFlight]), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
   }
@@ -63,16 +68,22 @@ export class QueueListener {
       let messages: ReceivedMessageItem[] = [];
       try {
         const room = Math.min(batchSize, batchSize + newBatchThreshold - this.#inFlight.size);
+        this.#receiving = new AbortController();
         const response = await this.#queue.receiveMessages({
           numberOfMessages: Math.max(1, room),
           visibilityTimeout: Math.round(this.options.settings.receiveVisibilityMs / 1000),
+          // The host gives up on a receive that gets no answer; so does the stand-in (and at once on stop).
+          abortSignal: AbortSignal.any([this.#receiving.signal, AbortSignal.timeout(RECEIVE_TIMEOUT_MS)]),
         });
         messages = response.receivedMessageItems;
       } catch (error) {
-        this.options.log(
-          'warning',
-          `Queue '${this.options.queueName}': receive failed (${(error as Error).message}); backing off.`,
-        );
+        if (this.#running)
+          this.options.log(
+            'warning',
+            `Queue '${this.options.queueName}': receive failed (${(error as Error).message}); backing off.`,
+          );
+      } finally {
+        this.#receiving = undefined;
       }
       for (const message of messages) this.#track(this.#process(message));
       if (messages.length > 0) {
