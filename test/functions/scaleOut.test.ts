@@ -56,8 +56,10 @@ beforeAll(async () => {
     SYNC_BATCH_MAX_OPERATIONS: '5',
     BACKOFFICE_REQUESTS_PER_WINDOW: String(WINDOW.requestsPerWindow),
     BACKOFFICE_WINDOW_SECONDS: String(WINDOW.windowMs / 1000),
-    BACKOFFICE_TIMEOUT_SECONDS: '4',
-    SYNC_CLAIM_LEASE_SECONDS: '30',
+    // Short bounds, so what the killed instance held comes back sooner: a claim lasts the longest send (a token
+    // and the request, twice: 12 s with 3 s requests) and 10 s more.
+    BACKOFFICE_TIMEOUT_SECONDS: '3',
+    SYNC_CLAIM_LEASE_SECONDS: '22',
   };
   // A killed instance's messages come back after 10 s (the host's 10 minutes, shortened).
   const hostSettings = {
