@@ -1,10 +1,15 @@
 // The Functions entry: registers every function from the generated manifest. Handlers, services and SDKs
-// load on first use, so a cold start pays only for @azure/functions and this table.
-import { app } from '@azure/functions';
+// load on first use, so a cold start pays only for @azure/functions and this table (and, when telemetry is
+// configured, the OpenTelemetry SDK, which must be in place before the first invocation).
+import * as functions from '@azure/functions';
 import { guardDeepMessages } from './functions/deepMessageGuard';
 import { lazyHttp, lazyQueue, lazyTimer } from './functions/lazy';
 import { registerLifecycleHooks } from './functions/lifecycle';
 import { httpFunctions, modules, queueFunctions, timerFunctions } from './functions/manifest';
+import { startTelemetryWhenConfigured } from './platform/telemetryStart';
+
+const { app } = functions;
+startTelemetryWhenConfigured(functions);
 
 // Callers authenticate with Entra ID bearer tokens, checked in the app (AUTH_MODE); function keys are not used.
 for (const f of httpFunctions)

@@ -1,5 +1,6 @@
 // The composition root: the one place that wires real adapters to the use cases. Everything is built on first
 // use, so a cold start pays only for what the first invocation needs.
+
 import { randomUUID } from 'node:crypto';
 import type { HttpRequest } from '@azure/functions';
 import { createActionUriUseCases } from './actionUris/actionUriUseCases';
@@ -15,11 +16,13 @@ import { credentialStatusOf } from './model/connector';
 import { type Clock, systemClock } from './platform/clock';
 import { type AppConfig, loadConfig } from './platform/config';
 import { dependencyBounds, withinDeadline } from './platform/deadline';
+import { instanceId } from './platform/instance';
 import type { Logger } from './platform/logging';
 import { consoleSink, createLogger } from './platform/logging';
 import { tableNames } from './platform/resourceNames';
 import { onShutdown } from './platform/shutdown';
 import { createStorage } from './platform/storage';
+import { connectorAttributes, instruments } from './platform/telemetry';
 import { createSyncQueues, type SyncQueues } from './queues/syncQueues';
 import { createKeyVaultSecretStore } from './secrets/keyVaultSecretStore';
 import type { SecretStore } from './secrets/secretStore';
@@ -28,13 +31,16 @@ import { createAuditStore } from './stores/auditStore';
 import { createBudgetStore } from './stores/budgetStore';
 import { createConnectorStore } from './stores/connectorStore';
 import { createDeliveryStore } from './stores/deliveryStore';
+import { createHealthStore } from './stores/healthStore';
 import { createLatestRevisionStore } from './stores/latestRevisionStore';
 import { createRecoveryStore } from './stores/recoveryStore';
 import { createSyncStateStore } from './stores/syncStateStore';
 import type { Table } from './stores/table';
 import { TableBatcher } from './stores/tableBatcher';
 import { cachedBySourceApp } from './sync/connectorCache';
+import { createConnectorHealth, createHealthQueries } from './sync/connectorHealth';
 import { createDeliveryLog } from './sync/deliveryLog';
+import { deliveryMetrics } from './sync/deliveryMetrics';
 import { createPrincipalBudgets } from './sync/principalBudget';
 import { createSyncUseCases } from './sync/syncUseCases';
 
@@ -45,8 +51,7 @@ export interface HealthCheck {
   error?: string;
 }
 
-/** This process, as one instance among those Azure runs: the holder of its share of each principal's budget. */
-export const instanceId = randomUUID();
+export { instanceId };
 
 /**
  * What the services talk to: storage, Key Vault, back offices, Entra, time. Azure's are built from the config;
@@ -88,10 +93,25 @@ export function createServices(config: AppConfig, adapters: Adapters = realAdapt
 
   const connectorStore = createConnectorStore(table(tableNames.connectors));
   const latest = createLatestRevisionStore(table(tableNames.latestRevisions), batcher(tableNames.latestRevisions));
+  const health = createConnectorHealth({
+    store: createHealthStore(table(tableNames.connectorHealth), batcher(tableNames.connectorHealth)),
+    now,
+    flushMs: config.sync.healthFlushMs,
+    credentialWarningMs: config.credentialExpiryWarningMs,
+    log: createLogger(consoleSink, { component: 'health', instanceId }),
+  });
+  // What this instance counted and did not write yet is written when it stops.
+  onShutdown(() => health.close());
   const deliveries = createDeliveryLog(
     createDeliveryStore(table(tableNames.deliveries), batcher(tableNames.deliveries), now),
     now,
+    [deliveryMetrics(now), health.listener],
   );
+  // Read when the metrics are collected (every OTEL_METRIC_EXPORT_INTERVAL), never when telemetry is off.
+  instruments().queueAge.addCallback(async (result) => {
+    for (const { queue, seconds } of await queues.oldestAges().catch(() => []))
+      result.observe(Math.round(seconds), { queue });
+  });
   const audit = createAuditTrail({
     store: createAuditStore(table(tableNames.audit), batcher(tableNames.audit)),
     retentionMs: config.retention.auditMs,
@@ -105,6 +125,7 @@ export function createServices(config: AppConfig, adapters: Adapters = realAdapt
 
   const connectors = createConnectorUseCases({
     store: connectorStore,
+    health,
     secrets,
     audit,
     latest,
@@ -173,6 +194,7 @@ export function createServices(config: AppConfig, adapters: Adapters = realAdapt
     }),
     sync,
     audit,
+    health: createHealthQueries(health, connectorStore),
 
     /** The caller of a request that needs `role`: a valid Entra token with it, or "local" when auth is off. */
     async authenticate(request: HttpRequest, role: Role, log: Logger): Promise<Actor> {
@@ -217,6 +239,11 @@ export function createServices(config: AppConfig, adapters: Adapters = realAdapt
         const page = await connectorStore.list({}, { size: 500, token });
         for (const c of page.items) {
           const status = credentialStatusOf(c, now(), config.credentialExpiryWarningMs);
+          if (c.secretExpiresAt)
+            instruments().credentialDays.record(Math.floor((Date.parse(c.secretExpiresAt) - now()) / 86_400_000), {
+              ...connectorAttributes(c),
+              status,
+            });
           if (status !== 'expiring' && status !== 'expired') continue;
           warned++;
           log.warn('credentials.expiring', {

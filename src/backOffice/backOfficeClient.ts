@@ -1,9 +1,11 @@
 // The only code that talks to a back office: deliver one change, deliver several as one OData $batch, or test
 // a connection. It receives a resolved target (address, authentication, secret) and bodies built by its caller;
 // it knows nothing of queues, stores or the sync's state.
+import { helpFor } from '../model/codes';
 import type { Diagnosis, DiagnosisStage } from '../model/diagnosis';
 import { isDelivered, type Outcome } from '../model/outcome';
 import type { PushBody } from '../model/pushBody';
+import { instruments, statusClass } from '../platform/telemetry';
 import { authorizationFor } from './authorization';
 import { schemeMismatch } from './authSchemes';
 import { authenticateMessage, NtlmError, negotiateMessage, ntlmToken, parseChallenge, parseWindowsLogin } from './ntlm';
@@ -47,6 +49,33 @@ export function createBackOfficeClient(deps: {
   /** A network failure during the request, as the request stage's outcome; anything else as it is. */
   const requestStage = (error: unknown) =>
     error instanceof NetworkError ? new StageError('request', classifyNetworkError(error)) : error;
+
+  /** A request as the metrics see it: its duration by back office and status class, and each 429. */
+  async function sendMeasured(
+    target: BackOfficeTarget,
+    request: OutboundRequest,
+    operation: 'deliver' | 'batch' | 'test',
+  ): Promise<OutboundResponse> {
+    const started = performance.now();
+    const observe = (status: number | undefined) => {
+      const { requestDuration, throttled } = instruments();
+      requestDuration.record(Math.round(performance.now() - started), {
+        back_office: target.backOffice,
+        operation,
+        status_class: statusClass(status),
+      });
+      if (status === 429) throttled.add(1, { back_office: target.backOffice, 'connector.id': target.id });
+    };
+    try {
+      const res = await sendAuthorized(target, request);
+      observe(res.status);
+      return res;
+    } catch (error) {
+      // Only a request that went out counts; one that failed at its credentials or token never reached it.
+      if (error instanceof StageError && error.stage === 'request') observe(undefined);
+      throw error;
+    }
+  }
 
   async function sendAuthorized(target: BackOfficeTarget, request: OutboundRequest): Promise<OutboundResponse> {
     if (new URL(request.url).host !== new URL(target.webServiceUri).host)
@@ -134,7 +163,7 @@ export function createBackOfficeClient(deps: {
     deliver: (target, body) =>
       timed(async (elapsed) => {
         try {
-          return classify(target, await sendAuthorized(target, pushRequest(target, body, now())));
+          return classify(target, await sendMeasured(target, pushRequest(target, body, now()), 'deliver'));
         } catch (error) {
           return fromStage(error, elapsed);
         }
@@ -151,7 +180,7 @@ export function createBackOfficeClient(deps: {
         if (!address) throw new Error(`connector ${target.id} cannot take a $batch`);
         let res: OutboundResponse;
         try {
-          res = await sendAuthorized(target, batchRequest(address, bodies));
+          res = await sendMeasured(target, batchRequest(address, bodies), 'batch');
         } catch (error) {
           const outcome = fromStage(error, elapsed);
           return { refused: false, outcomes: bodies.map(() => outcome) };
@@ -182,6 +211,7 @@ export function createBackOfficeClient(deps: {
             outcome.upstreamCode && !outcome.message.includes(outcome.upstreamCode)
               ? `${outcome.upstreamCode}: ${outcome.message}`
               : outcome.message,
+          help: helpFor(outcome.code),
           durationMs: elapsed(),
         });
         try {
@@ -198,11 +228,15 @@ export function createBackOfficeClient(deps: {
           }
           const url = new URL(target.webServiceUri);
           if (target.apiType === 'rest') url.searchParams.set('$top', '1');
-          const res = await sendAuthorized(target, {
-            url: url.toString(),
-            method: 'GET',
-            headers: { accept: target.apiType === 'soap' ? 'text/xml' : 'application/json' },
-          });
+          const res = await sendMeasured(
+            target,
+            {
+              url: url.toString(),
+              method: 'GET',
+              headers: { accept: target.apiType === 'soap' ? 'text/xml' : 'application/json' },
+            },
+            'test',
+          );
           const outcome = classify(target, res);
           return isDelivered(outcome)
             ? done(

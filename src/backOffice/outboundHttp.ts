@@ -1,10 +1,12 @@
 // Outbound HTTP to back offices. node:http(s) rather than fetch because the URI guard has to run inside the
 // socket's DNS lookup: the address that is checked is the address that is connected to (no rebinding window).
 // Keep-alive agents per scheme, connect and total timeouts, a cap on response bodies, no redirects followed.
+// Each request is a client span and carries its traceparent, so the back office's logs can join the trace.
 import http from 'node:http';
 import https from 'node:https';
 import { isIP, type LookupFunction, connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
+import { context, inSpan, propagation, SpanKind, SpanStatusCode } from '../platform/telemetry';
 import { checkResolvedAddresses, type Resolver } from './uriGuard';
 
 export interface OutboundRequest {
@@ -137,7 +139,7 @@ export function createOutboundHttp(options: OutboundOptions): OutboundHttp & { c
 
   const send = async (request: OutboundRequest): Promise<OutboundResponse> => {
     await checkLiteral(new URL(request.url).hostname);
-    return sendChecked(request, agents);
+    return sendTraced(request, agents);
   };
 
   const connection = (): OutboundConnection => {
@@ -145,7 +147,7 @@ export function createOutboundHttp(options: OutboundOptions): OutboundHttp & { c
     return {
       async send(request) {
         await checkLiteral(new URL(request.url).hostname);
-        return sendChecked(request, own);
+        return sendTraced(request, own);
       },
       close() {
         own['http:'].destroy();
@@ -178,6 +180,30 @@ export function createOutboundHttp(options: OutboundOptions): OutboundHttp & { c
         ? tlsConnect({ host, port, servername: isIP(host) ? undefined : host, lookup: guardedLookup }, () => done())
         : netConnect({ host, port, lookup: guardedLookup }, () => done());
       socket.once('error', (error: NodeJS.ErrnoException) => done(networkErrorOf(error, url.host, elapsed())));
+    });
+  };
+
+  /** The request as a client span (OpenTelemetry HTTP conventions; no query string: it may hold a key). */
+  const sendTraced = (request: OutboundRequest, agents: Agents): Promise<OutboundResponse> => {
+    const url = new URL(request.url);
+    const attributes = {
+      'http.request.method': request.method,
+      'server.address': url.hostname,
+      'server.port': Number(url.port || (url.protocol === 'https:' ? 443 : 80)),
+      'url.full': `${url.origin}${url.pathname}`,
+    };
+    return inSpan(request.method, { kind: SpanKind.CLIENT, attributes }, async (span) => {
+      const headers = { ...request.headers };
+      propagation.inject(context.active(), headers);
+      try {
+        const res = await sendChecked({ ...request, headers }, agents);
+        span.setAttribute('http.response.status_code', res.status);
+        if (res.status >= 400) span.setStatus({ code: SpanStatusCode.ERROR });
+        return res;
+      } catch (error) {
+        if (error instanceof NetworkError) span.setAttribute('error.type', error.kind);
+        throw error;
+      }
     });
   };
 

@@ -50,5 +50,6 @@ async function deleteOnce(deps: ConnectorDeps, id: string, ifMatch: string | und
     throw error;
   }
   await undo(log, id, 'remove the route', () => deps.store.deleteRoute(connector.sourceApp, id));
+  await deps.health.forget(id).catch((error: unknown) => log.warn('health.not-removed', { connectorId: id, error }));
   log.info('connector.deleted', { connectorId: id, sourceApp: connector.sourceApp });
 }

@@ -6,8 +6,15 @@ import type { SecretStore } from '../secrets/secretStore';
 import type { ConnectorStore } from '../stores/connectorStore';
 import type { LatestRevisionStore } from '../stores/latestRevisionStore';
 
+/** The part of connector health (sync/connectorHealth.ts) the connector use cases write. */
+export interface ConnectorHealthWrites {
+  recordTest(connectorId: string, test: { ok: boolean; code: string }): Promise<void>;
+  forget(connectorId: string): Promise<void>;
+}
+
 export interface ConnectorDeps {
   store: ConnectorStore;
+  health: ConnectorHealthWrites;
   secrets: SecretStore;
   audit: AuditTrail;
   latest: LatestRevisionStore;

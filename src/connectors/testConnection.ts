@@ -1,6 +1,8 @@
 // Use case: test a connector's connection: its credentials, a token (OAuth), one harmless request.
+
 import { auditing } from '../audit/auditTrail';
 import type { CallContext } from '../model/audit';
+import { helpFor } from '../model/codes';
 import type { Diagnosis } from '../model/diagnosis';
 import { notCounting } from '../platform/deadline';
 import { NotFoundError } from '../platform/errors';
@@ -18,6 +20,10 @@ export function testConnection(deps: ConnectorDeps, id: string, call: CallContex
       const found = await deps.store.get(id);
       if (!found) throw new NotFoundError(`Connector ${id} does not exist.`);
       const diagnosis = await diagnose(deps, found.value);
+      // Health shows the latest test; a failure to note it does not change what the test found.
+      await deps.health
+        .recordTest(id, { ok: diagnosis.ok, code: diagnosis.code })
+        .catch((error: unknown) => log.warn('health.test-not-recorded', { connectorId: id, error }));
       log.info('connector.tested', { connectorId: id, sourceApp: found.value.sourceApp, ...diagnosis });
       return {
         value: diagnosis,
@@ -43,6 +49,7 @@ async function diagnose(deps: ConnectorDeps, connector: Parameters<typeof resolv
       status: null,
       code: 'config.secret-missing',
       message: error.message,
+      help: helpFor('config.secret-missing'),
       durationMs: Math.round(performance.now() - started),
     };
   }

@@ -1,6 +1,7 @@
 // POST /api/appointments: producers hand changes over HTTP instead of writing to the queue themselves.
 import { z } from 'zod';
 import { type AppointmentChange, appointmentChangeSchema, MAX_CHANGES_PER_REQUEST } from '../model/appointmentChange';
+import { currentTraceparent } from '../platform/telemetry';
 import { getServices } from '../services';
 import { defineRoute } from './route';
 
@@ -44,7 +45,8 @@ export const routes = [
     async handler({ body, request, log }) {
       const messageIds = await getServices().sync.enqueue(
         body.changes,
-        request.headers.get('traceparent') ?? undefined,
+        // The request's own span when telemetry is on (a child of the producer's), else the producer's header.
+        currentTraceparent() ?? request.headers.get('traceparent') ?? undefined,
         {
           single: body.single,
         },

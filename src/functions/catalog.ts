@@ -5,6 +5,7 @@ import * as appointments from './appointments';
 import * as audit from './audit';
 import * as connectors from './connectors';
 import * as deliveries from './deliveries';
+import * as health from './health';
 import * as recoveries from './recoveries';
 import type { FunctionModule } from './route';
 import * as system from './system';
@@ -17,6 +18,7 @@ export const catalog: Record<string, FunctionModule> = {
   actionUris,
   appointments,
   deliveries,
+  health,
   recoveries,
   audit,
   triggers,

@@ -1,5 +1,6 @@
 // The delivery log over HTTP: list, read one, replay one.
 import { z } from 'zod';
+import { helpFor } from '../model/codes';
 import { deliverySchema, deliveryStatuses, deliverySummarySchema } from '../model/delivery';
 import { sourceAppSchema } from '../model/text';
 import { getServices } from '../services';
@@ -19,8 +20,11 @@ const query = z.strictObject({
 });
 const tags = ['sync'];
 
-/** The API never returns the kept change text. */
-const publicRow = <T extends { change: unknown }>({ change: _change, ...row }: T) => row;
+/** The API never returns the kept change text; it adds what to do about the row's code. */
+const publicRow = <T extends { change: unknown; code: string | null }>({ change: _change, ...row }: T) => ({
+  ...row,
+  help: helpFor(row.code),
+});
 
 export const routes = [
   defineRoute({

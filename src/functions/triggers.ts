@@ -1,6 +1,9 @@
-// Queue and timer triggers: thin adapters from the host's invocation to a use case.
+// Queue and timer triggers: thin adapters from the host's invocation to a use case. The work of a queued change
+// is a consumer span in its producer's trace (the traceparent travels in the message), linked to the host's
+// invocation, so a producer's trace id finds everything that happened to its change.
 import type { InvocationContext } from '@azure/functions';
 import { createLogger, invocationSink, type Logger, traceIdOf } from '../platform/logging';
+import { context as activeContext, contextOf, inSpan, type Link, SpanKind, trace } from '../platform/telemetry';
 import { getServices } from '../services';
 import { MAX_MESSAGE_DEPTH } from './deepMessageGuard';
 import { defineQueueTrigger, defineTimer } from './route';
@@ -17,13 +20,44 @@ function triggerLog(context: InvocationContext): { log: Logger; traceId: string 
 /** The message as the sync reads it. The library hands JSON over parsed; the text is the parse undone. */
 function messageOf(value: unknown, context: InvocationContext, traceId: string | null) {
   const tooDeep = context.triggerMetadata?.nestedTooDeep === true;
+  const inserted = Date.parse(String(context.triggerMetadata?.insertionTime ?? ''));
   return {
     value,
     text: typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value)),
     traceId,
+    ...(Number.isNaN(inserted) ? {} : { enqueuedAt: inserted }),
     ...(tooDeep ? { unreadable: `the message is nested deeper than ${MAX_MESSAGE_DEPTH} levels: not a change` } : {}),
   };
 }
+
+/** A queued message's work as a consumer span: in the producer's trace when it carries one, else the host's. */
+function inMessageSpan(name: string, traceparent: unknown, context: InvocationContext, work: () => Promise<void>) {
+  const producer = contextOf(traceparent);
+  const invocation = trace.getSpanContext(activeContext.active());
+  const links: Link[] = producer && invocation ? [{ context: invocation }] : [];
+  const metadata = context.triggerMetadata ?? {};
+  return inSpan(
+    name,
+    {
+      kind: SpanKind.CONSUMER,
+      parent: producer,
+      links,
+      attributes: {
+        'messaging.system': 'azure_queue',
+        'messaging.operation.type': 'process',
+        'messaging.message.id': String(metadata.id ?? ''),
+        'messaging.message.delivery_count': Number(metadata.dequeueCount ?? 0),
+      },
+    },
+    work,
+  );
+}
+
+const field = (value: unknown, ...path: string[]): unknown =>
+  path.reduce<unknown>(
+    (v, key) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined),
+    value,
+  );
 
 export const queueTriggers = [
   defineQueueTrigger({
@@ -31,9 +65,11 @@ export const queueTriggers = [
     queueSetting: 'APPOINTMENTS_QUEUE',
     async handler(value, context) {
       const { log, traceId } = triggerLog(context);
-      await getServices().sync.handleChange(
-        messageOf(value, context, traceId),
-        log.child({ dequeueCount: context.triggerMetadata?.dequeueCount }),
+      await inMessageSpan('appointment.change', field(value, 'traceparent'), context, () =>
+        getServices().sync.handleChange(
+          messageOf(value, context, traceId),
+          log.child({ dequeueCount: context.triggerMetadata?.dequeueCount }),
+        ),
       );
     },
   }),
@@ -42,7 +78,9 @@ export const queueTriggers = [
     queueSetting: 'APPOINTMENT_RETRIES_QUEUE',
     async handler(value, context) {
       const { log, traceId } = triggerLog(context);
-      await getServices().sync.handleWorkItem(messageOf(value, context, traceId), log);
+      await inMessageSpan('appointment.retry', field(value, 'change', 'traceparent'), context, () =>
+        getServices().sync.handleWorkItem(messageOf(value, context, traceId), log),
+      );
     },
   }),
   defineQueueTrigger({

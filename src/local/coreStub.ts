@@ -133,6 +133,7 @@ export function installCoreStub(): void {
 }
 
 /** Runs every hook of one kind in registration order, as the worker does. */
+/** In order, over the live list as the worker does: a hook registered while an earlier one waits runs too. */
 export async function runHooks(name: HookName, context: Record<string, unknown>): Promise<void> {
-  for (const hook of [...hooks[name]]) await hook(context);
+  for (const hook of hooks[name]) await hook(context);
 }

@@ -8,6 +8,7 @@ export const diagnosisSchema = z
     status: z.number().int().nullable(),
     code: z.string(),
     message: z.string(),
+    help: z.string().nullable().describe("what to do about the code (the code catalogue's help)"),
     durationMs: z.number(),
   })
   .meta({ title: 'Diagnosis' });

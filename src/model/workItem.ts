@@ -13,6 +13,8 @@ export const workItemSchema = z
     /** Attempts made so far; the next one is attempt + 1. */
     attempt: z.number().int().min(0),
     firstAttemptAt: z.number().int(),
+    /** When the change entered the service's queue (the first attempt's time for items from before this field). */
+    enqueuedAt: z.number().int().optional(),
     /** replay and resync may send the revision last delivered again (the back office answers duplicate). */
     mode: z.enum(workItemModes).optional(),
     /** Before modes existed: `replay: true`. */

@@ -66,6 +66,7 @@ export const configSchema = z.object({
     24,
   ),
   SYNC_CONNECTOR_CACHE_SECONDS: numberSetting(z.number().min(0).max(3600), 15),
+  HEALTH_FLUSH_SECONDS: numberSetting(z.number().min(0.1).max(600), 30),
   SYNC_BATCH_MAX_OPERATIONS: numberSetting(z.number().int().min(1).max(100), 100),
   SYNC_BATCH_LINGER_MS: numberSetting(z.number().int().min(0).max(5000), 50),
   SYNC_CLAIM_LEASE_SECONDS: numberSetting(z.number().int().min(5).max(3600), 300),
@@ -114,6 +115,8 @@ export interface AppConfig {
     claimLeaseMs: number;
     /** The longest a send may take once its claims are checked: what a claim must still have left. */
     sendBoundMs: number;
+    /** How often an instance adds its counts to the connectors' health rows. */
+    healthFlushMs: number;
   };
   /** Business Central's limits per principal (user or service principal), kept across all instances. */
   budget: { maxConcurrent: number; requestsPerWindow: number; windowMs: number; localWaitMs: number; leaseMs: number };
@@ -238,6 +241,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       batchLingerMs: c.SYNC_BATCH_LINGER_MS,
       claimLeaseMs: c.SYNC_CLAIM_LEASE_SECONDS * 1000,
       sendBoundMs: sendBoundMs(c.BACKOFFICE_TIMEOUT_SECONDS * 1000),
+      healthFlushMs: c.HEALTH_FLUSH_SECONDS * 1000,
     },
     budget: {
       maxConcurrent: c.BACKOFFICE_MAX_CONCURRENT_PER_PRINCIPAL,

@@ -57,6 +57,8 @@ export interface SyncQueues {
   sendRecoveryPage(page: unknown, delaySeconds?: number): Promise<void>;
   /** Up to `max` messages of the poison queue of one of the sync's queues, hidden for five minutes. */
   receivePoisoned(source: 'changes' | 'retries' | 'recoveries', max: number): Promise<PoisonedMessage[]>;
+  /** How long the message at the front of each sync queue has waited (a peek per queue; empty queues left out). */
+  oldestAges(): Promise<Array<{ queue: 'changes' | 'retries'; seconds: number }>>;
   ping(): Promise<void>;
 }
 
@@ -102,6 +104,19 @@ export function createSyncQueues(storage: Storage, names: AppConfig['queues']): 
           );
         },
       }));
+    },
+    async oldestAges() {
+      const ages = await Promise.all(
+        (['changes', 'retries'] as const).map(async (queue) => {
+          const client = await storage.queue(queueOf[queue]);
+          const { peekedMessageItems } = await call(`peek ${queueOf[queue]}`, (abortSignal) =>
+            client.peekMessages({ numberOfMessages: 1, abortSignal }),
+          );
+          const first = peekedMessageItems[0];
+          return first ? [{ queue, seconds: Math.max(0, (Date.now() - first.insertedOn.getTime()) / 1000) }] : [];
+        }),
+      );
+      return ages.flat();
     },
     async ping() {
       const queue = await storage.queue(names.appointments);

@@ -19,7 +19,7 @@ import {
   attemptRecordSchema,
   type Delivery,
   type DeliveryStatus,
-  deliverySchema,
+  deliveryRowSchema,
   deliveryStatuses,
 } from '../model/delivery';
 import { sourceAppKey } from '../model/text';
@@ -46,7 +46,7 @@ import type { TableBatcher, TableOp } from './tableBatcher';
 import type { Page } from './tablePage';
 
 /** A row as stored: what the API shows, plus the change text kept for replays. */
-export const storedDeliverySchema = deliverySchema.extend({
+export const storedDeliverySchema = deliveryRowSchema.extend({
   /** The change as JSON, for replays and recoveries; never returned by the API. */
   change: z.string().nullable(),
 });

@@ -26,7 +26,8 @@ export interface GrantRequest {
 
 export type GrantResult =
   | { granted: true; state: BudgetState; slots: number; tokens: number; bucketStart: number; until: number }
-  | { granted: false; state: BudgetState; retryAtMs: number };
+  /** Refused; `throttled` when a 429 paused the principal (not a spent budget). */
+  | { granted: false; state: BudgetState; retryAtMs: number; throttled: boolean };
 
 export const bucketMsOf = (limits: BudgetLimits) => Math.max(1000, Math.floor(limits.windowMs / 20));
 
@@ -69,15 +70,16 @@ export function applyGrant(previous: BudgetState, req: GrantRequest, limits: Bud
   if (req.slots === 0 && req.tokens === 0)
     return { granted: true, state: { ...withoutMe, holders: others }, slots: 0, tokens: 0, bucketStart, until: now };
 
-  const deny = (retryAtMs: number): GrantResult => ({
+  const deny = (retryAtMs: number, throttled = false): GrantResult => ({
     granted: false,
     state: {
       ...state,
       waiting: [...withoutMe.waiting, { id: req.instance, until: now + 2 * req.leaseMs }],
     },
     retryAtMs,
+    throttled,
   });
-  if (state.coolUntil > now) return deny(state.coolUntil);
+  if (state.coolUntil > now) return deny(state.coolUntil, true);
 
   const limit = limitOf(state, limits, now);
   const othersSlots = others.reduce((sum, h) => sum + h.slots, 0);

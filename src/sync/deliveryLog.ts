@@ -90,7 +90,32 @@ const settledBefore = (current: StoredDelivery, base: RowBase, status: DeliveryS
   current.messageId === base.messageId &&
   (current.status === 'delivered' || current.status === 'duplicate');
 
-export function createDeliveryLog(store: DeliveryStore, now: () => number) {
+/** A row written: what it said before (undefined for a new row), with what the writer knew of the delivery. */
+export interface RowWritten {
+  row: StoredDelivery;
+  previous: DeliveryStatus | undefined;
+  /** This write added an attempt to the row (not a deferral, not a write applied twice). */
+  attempted: boolean;
+  /** The connector's back office, when the row has a connector. */
+  backOffice?: string;
+  /** When the change entered the service's queue (for its latency); the row's creation when not known. */
+  enqueuedAt?: number;
+}
+
+/** Told of every row written (metrics, connector health); must not throw and must not wait. */
+export type RowListener = (written: RowWritten) => void;
+
+export interface RecordOptions {
+  fresh?: boolean;
+  backOffice?: string;
+  enqueuedAt?: number;
+}
+
+export function createDeliveryLog(store: DeliveryStore, now: () => number, listeners: RowListener[] = []) {
+  const tell = (written: RowWritten) => {
+    for (const listener of listeners) listener(written);
+  };
+
   /** The row after this update, given what was there. */
   function next(
     base: RowBase,
@@ -123,31 +148,39 @@ export function createDeliveryLog(store: DeliveryStore, now: () => number) {
     status: DeliveryStatus,
     attempt?: AttemptRecord,
     fresh = true,
-  ): Promise<StoredDelivery> {
+  ): Promise<Omit<RowWritten, 'backOffice' | 'enqueuedAt'> & { applied: boolean }> {
     // Most rows are new: one transaction creates the row with its pointer (and its message's index entry). While
     // rows of the old layout may exist, the row is looked for first, since its id may already have one there; so
     // is the row of a delivery that is not fresh (a retry, a replay, a recovery).
     if (fresh && !(await store.mayHaveLegacy())) {
       const created = next(base, undefined, status, attempt, new Date(now()).toISOString());
-      if ((await store.insert(created, now())).created) return created;
+      if ((await store.insert(created, now())).created)
+        return { row: created, previous: undefined, attempted: created.attempts > 0, applied: true };
     }
     // The id is taken (a redelivery, a retry, another instance): read the row, merge, replace with its ETag.
     for (let round = 0; ; round++) {
       const found = await store.find(base.id, rowPartition(base));
-      if (found && !attempt && settledBefore(found.value, base, status)) return found.value;
+      if (found && !attempt && settledBefore(found.value, base, status))
+        return { row: found.value, previous: found.value.status, attempted: false, applied: false };
       const row = next(base, found?.value, status, attempt, new Date(now()).toISOString());
       if (!found) {
         const orphaned = await store.orphanedKeys(base.id);
         if (orphaned) {
           await store.restore(row, orphaned);
-          return row;
+          return { row, previous: undefined, attempted: row.attempts > 0, applied: true };
         }
-        if ((await store.insert(row, now())).created) return row;
+        if ((await store.insert(row, now())).created)
+          return { row, previous: undefined, attempted: row.attempts > 0, applied: true };
         continue;
       }
       try {
         await store.replace(row, found.keys, found.etag);
-        return row;
+        return {
+          row,
+          previous: found.value.status,
+          attempted: row.attempts > found.value.attempts,
+          applied: true,
+        };
       } catch (error) {
         if (!isPreconditionFailed(error) || round >= MAX_ROUNDS) throw error;
       }
@@ -160,9 +193,11 @@ export function createDeliveryLog(store: DeliveryStore, now: () => number) {
     log: Logger,
     details: RowDetails = {},
     attempt?: AttemptRecord,
-    options: { fresh?: boolean } = {},
+    options: RecordOptions = {},
   ): Promise<StoredDelivery> {
-    const row = await write({ ...base, ...details }, status, attempt, options.fresh ?? true);
+    const { applied, ...written } = await write({ ...base, ...details }, status, attempt, options.fresh ?? true);
+    const { row } = written;
+    if (applied) tell({ ...written, backOffice: options.backOffice, enqueuedAt: options.enqueuedAt });
     const fields = {
       deliveryId: row.id,
       messageId: row.messageId,
@@ -199,7 +234,7 @@ export function createDeliveryLog(store: DeliveryStore, now: () => number) {
         durationMs: 0,
         message: reason,
       };
-      await write(
+      const { applied, ...written } = await write(
         {
           id: rowIdFor('message', text),
           messageId: null,
@@ -223,6 +258,7 @@ export function createDeliveryLog(store: DeliveryStore, now: () => number) {
         'failed',
         attempt,
       );
+      if (applied) tell(written);
       log.warn('delivery.outcome', { status: 'failed', code, reason, traceId });
     },
 

@@ -18,6 +18,8 @@ export interface QueueMessage {
   unreadable?: string;
   /** The trace id of this invocation, for rows of changes that carry no traceparent. */
   traceId: string | null;
+  /** When the message was put on the queue (the host's insertion time), if known. */
+  enqueuedAt?: number;
 }
 
 export async function handleChange(deps: SyncDeps, message: QueueMessage, log: Logger): Promise<void> {
@@ -26,13 +28,15 @@ export async function handleChange(deps: SyncDeps, message: QueueMessage, log: L
   const changeLog = log.child({ messageId: change.messageId });
   await deps.latest.remember(change);
   const connectors = connectorsFor(change, await deps.connectorsOf(change.appointment.sourceApp));
-  if (connectors.length === 0) return recordNoConnector(deps, change, message.traceId, changeLog);
+  const enqueuedAt = message.enqueuedAt ?? deps.now();
+  if (connectors.length === 0) return recordNoConnector(deps, change, message.traceId, changeLog, enqueuedAt);
   const pending = connectors.map(
     (connector): PendingDelivery => ({
       connector,
       change,
       attempt: 0,
       firstAttemptAt: deps.now(),
+      enqueuedAt,
       mode: 'retry',
       fresh: true,
       base: rowBase(connector, change, { traceId: message.traceId }),
@@ -55,10 +59,18 @@ export async function recordNoConnector(
   change: AppointmentChange,
   traceId: string | null,
   log: Logger,
+  enqueuedAt?: number,
 ) {
   const a = change.appointment;
-  await deps.deliveries.record(rowBase(null, change, { traceId }), 'no-connector', log, {
-    code: 'sync.no-connector',
-    message: `no connector has source app ${a.sourceApp}${a.sourceType ? ` and source type ${a.sourceType}` : ''}`,
-  });
+  await deps.deliveries.record(
+    rowBase(null, change, { traceId }),
+    'no-connector',
+    log,
+    {
+      code: 'sync.no-connector',
+      message: `no connector has source app ${a.sourceApp}${a.sourceType ? ` and source type ${a.sourceType}` : ''}`,
+    },
+    undefined,
+    { enqueuedAt },
+  );
 }

@@ -26,6 +26,7 @@ export async function handleWorkItem(deps: SyncDeps, message: QueueMessage, log:
     change: item.change,
     attempt: item.attempt,
     firstAttemptAt: item.firstAttemptAt,
+    enqueuedAt: item.enqueuedAt ?? item.firstAttemptAt,
     mode: item.mode,
     recoveryId: item.recoveryId,
     fresh: false,

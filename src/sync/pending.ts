@@ -3,6 +3,7 @@ import type { AppointmentChange } from '../model/appointmentChange';
 import type { StoredConnector } from '../model/connector';
 import type { WorkItemMode } from '../model/workItem';
 import type { Logger } from '../platform/logging';
+import type { Context } from '../platform/telemetry';
 import type { RowBase } from './deliveryLog';
 
 export interface PendingDelivery {
@@ -11,6 +12,8 @@ export interface PendingDelivery {
   /** Attempts so far (the next is attempt + 1), when the first was made, and why it is sent. */
   attempt: number;
   firstAttemptAt: number;
+  /** When the change entered the service's queue: where its end-to-end latency starts. */
+  enqueuedAt: number;
   mode: WorkItemMode;
   recoveryId?: string;
   /**
@@ -20,4 +23,6 @@ export interface PendingDelivery {
   fresh: boolean;
   base: RowBase;
   log: Logger;
+  /** The trace context of this delivery (its span): the request that carries the change is a child of it. */
+  trace?: Context;
 }

@@ -77,6 +77,7 @@ async function handlePoisoned(
           change: change.data,
           attempt: row?.value.attempts ?? 0,
           firstAttemptAt: row ? Date.parse(row.value.createdAt) : deps.now(),
+          enqueuedAt: row ? Date.parse(row.value.createdAt) : deps.now(),
           mode: 'retry',
           fresh: false,
           base,
@@ -94,7 +95,15 @@ async function handlePoisoned(
   const { change, ...rest } = item.data;
   await again(
     deps,
-    { ...rest, connector, change, fresh: false, base: rowBase(connector, change, { traceId: null }), log },
+    {
+      ...rest,
+      enqueuedAt: rest.enqueuedAt ?? rest.firstAttemptAt,
+      connector,
+      change,
+      fresh: false,
+      base: rowBase(connector, change, { traceId: null }),
+      log,
+    },
     reason,
   );
 }

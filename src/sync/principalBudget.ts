@@ -21,6 +21,7 @@
 // queue. It waits only for a slot, up to `localWaitMs`: one of this instance's own, or one the row hands over.
 import type { Clock } from '../platform/clock';
 import type { Logger } from '../platform/logging';
+import { instruments, principalAttribute } from '../platform/telemetry';
 import type { BudgetState, BudgetStore } from '../stores/budgetStore';
 import { applyGrant, applyThrottle, type BudgetLimits, type GrantRequest, tokenExpiry } from './budgetMath';
 
@@ -36,7 +37,10 @@ export interface Permit {
   release(result?: { throttledMs?: number }): void;
 }
 
-export type Take = { granted: true; permit: Permit } | { granted: false; retryAtMs: number };
+/** Why a take was refused: the budget is spent (slots or requests), or a 429 paused the principal. */
+export type DeferralReason = 'budget' | 'throttle';
+
+export type Take = { granted: true; permit: Permit } | { granted: false; retryAtMs: number; reason: DeferralReason };
 
 /** What one instance holds of one principal's budget, and who waits on it. */
 interface Hold {
@@ -54,9 +58,11 @@ interface Hold {
   /** Not before then does a busy instance ask the row for more slots again. */
   growAfter: number;
   /** The round trip to the row under way, if any: it decides what this instance holds. */
-  acquiring?: Promise<{ retryAtMs: number } | undefined>;
+  acquiring?: Promise<{ retryAtMs: number; throttled: boolean } | undefined>;
   cancelIdle?: () => void;
   cancelRenew?: () => void;
+  /** The principal as a metric attribute (hashed once). */
+  principalHash?: string;
 }
 
 /** What `nextStep` decides from. */
@@ -223,7 +229,7 @@ export function createPrincipalBudgets(deps: {
         });
         // The row took the returned requests back whether or not it granted anything.
         if (request.returnTokens) hold.tokens -= request.returnTokens.count;
-        if (!result.granted) return { retryAtMs: result.retryAtMs };
+        if (!result.granted) return { retryAtMs: result.retryAtMs, throttled: result.throttled };
         hold.slots = result.slots;
         hold.until = result.until;
         if (result.tokens > 0) {
@@ -266,6 +272,9 @@ export function createPrincipalBudgets(deps: {
     hold.inUse++;
     hold.tokens--;
     stats.permits++;
+    hold.principalHash ??= principalAttribute(principal);
+    const slots = { principal: hold.principalHash };
+    instruments().budgetSlots.add(1, slots);
     keepRenewing(principal, hold);
     const taken = clock.now();
     let released = false;
@@ -274,6 +283,7 @@ export function createPrincipalBudgets(deps: {
         if (released) return;
         released = true;
         hold.inUse--;
+        instruments().budgetSlots.add(-1, slots);
         const held = clock.now() - taken;
         hold.holdMs = hold.holdMs ? 0.8 * hold.holdMs + 0.2 * held : held;
         if (result.throttledMs !== undefined) {
@@ -321,7 +331,7 @@ export function createPrincipalBudgets(deps: {
           case 'grant':
             return { granted: true, permit: permitFor(principal, hold) };
           case 'defer':
-            return { granted: false, retryAtMs: step.retryAtMs };
+            return { granted: false, retryAtMs: step.retryAtMs, reason: 'budget' };
           case 'wait-for-slot':
             await waitForSlot(hold, step.untilMs);
             break;
@@ -335,7 +345,8 @@ export function createPrincipalBudgets(deps: {
             const refused = await acquire(principal, hold, step.slots, step.tokens);
             if (!refused) break;
             const next = afterRefusal(viewOf(hold, deadline), refused.retryAtMs, random);
-            if (next.step === 'defer') return { granted: false, retryAtMs: next.retryAtMs };
+            if (next.step === 'defer')
+              return { granted: false, retryAtMs: next.retryAtMs, reason: refused.throttled ? 'throttle' : 'budget' };
             await clock.sleep(next.untilMs - clock.now());
             break;
           }

@@ -15,9 +15,10 @@ import { isDelivered, type Outcome } from '../model/outcome';
 import { buildPushBody } from '../model/pushBody';
 import { mayResendDelivered } from '../model/workItem';
 import { DependencyError } from '../platform/errors';
+import { connectorAttributes, context, inSpan, type Link, trace } from '../platform/telemetry';
 import type { SecretStore } from '../secrets/secretStore';
 import type { PendingDelivery } from './pending';
-import type { PrincipalBudgets } from './principalBudget';
+import type { DeferralReason, PrincipalBudgets } from './principalBudget';
 import type { HeldClaim, Ordering } from './syncState';
 
 /** How one change to one connector ended this time; settle.ts writes it down. */
@@ -27,7 +28,7 @@ export type SendResult =
   /** Not sent: an older revision of the appointment is still in flight. */
   | { kind: 'waiting'; inFlight: number }
   /** Not sent: the principal's budget is spent until then. */
-  | { kind: 'deferred'; retryAtMs: number; principal: string }
+  | { kind: 'deferred'; retryAtMs: number; principal: string; reason: DeferralReason }
   /** Sent (or could not be): the back office's answer. */
   | { kind: 'outcome'; outcome: Outcome };
 
@@ -146,9 +147,22 @@ export function createSender(deps: SendDeps) {
   async function sendTogether(target: BackOfficeTarget, principal: string, claimed: Claimed[], results: Results) {
     const sent = await withPermit(principal, claimed, results, async (ready) => {
       if (ready.length === 1) return [await deliverOne(target, ready[0]!)];
-      const answer = await deps.backOffice.deliverBatch(
-        target,
-        ready.map((c) => buildPushBody(target.id, c.p.change)),
+      // One request for many changes: its span sits in the first change's trace and links to every change's.
+      const answer = await inSpan(
+        '$batch',
+        {
+          parent: ready[0]!.p.trace,
+          links: ready.flatMap((c): Link[] => {
+            const linked = c.p.trace && trace.getSpanContext(c.p.trace);
+            return linked ? [{ context: linked }] : [];
+          }),
+          attributes: { ...connectorAttributes(ready[0]!.p.connector), 'batch.size': ready.length },
+        },
+        () =>
+          deps.backOffice.deliverBatch(
+            target,
+            ready.map((c) => buildPushBody(target.id, c.p.change)),
+          ),
       );
       if (!answer.refused) return answer.outcomes;
       singlyUntil.set(target.id, deps.now() + BATCH_FALLBACK_MS);
@@ -168,8 +182,11 @@ export function createSender(deps: SendDeps) {
   const sendAlone = (target: BackOfficeTarget, principal: string, c: Claimed, results: Results) =>
     withPermit(principal, [c], results, async ([ready]) => [await deliverOne(target, ready!)]);
 
+  /** One change, its request a child of the change's own span (whichever change's turn sent the group). */
   const deliverOne = (target: BackOfficeTarget, c: Claimed) =>
-    deps.backOffice.deliver(target, buildPushBody(target.id, c.p.change));
+    context.with(c.p.trace ?? context.active(), () =>
+      deps.backOffice.deliver(target, buildPushBody(target.id, c.p.change)),
+    );
 
   /**
    * One request under a permit of the principal's budget: `request` runs with the claims that still outlast it
@@ -187,7 +204,8 @@ export function createSender(deps: SendDeps) {
   ): Promise<{ ready: Claimed[]; answer: Outcome[] | 'send-singly' } | undefined> {
     const take = await deps.budgets.take(principal);
     if (!take.granted) {
-      for (const c of claimed) results.set(c.p, { kind: 'deferred', retryAtMs: take.retryAtMs, principal });
+      for (const c of claimed)
+        results.set(c.p, { kind: 'deferred', retryAtMs: take.retryAtMs, principal, reason: take.reason });
       return undefined;
     }
     let outcomes: Outcome[] = [];

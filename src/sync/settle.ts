@@ -4,9 +4,11 @@ import type { AttemptRecord, DeliveryStatus } from '../model/delivery';
 import { isDelivered, type Outcome } from '../model/outcome';
 import type { WorkItemMessage } from '../model/workItem';
 import type { Logger } from '../platform/logging';
+import { connectorAttributes, instruments, trace } from '../platform/telemetry';
 import { type SyncQueues, whyTooLarge } from '../queues/syncQueues';
 import { attemptOf, type DeliveryLog, detailsOf, type RowBase, type RowDetails, rowIdFor } from './deliveryLog';
 import type { PendingDelivery } from './pending';
+import type { DeferralReason } from './principalBudget';
 import { nextRetryDelay, type RetryPolicy } from './retryPolicy';
 import type { SendResult } from './sendToConnector';
 
@@ -28,6 +30,7 @@ export const workItemOf = (p: PendingDelivery, attempt: number): WorkItemMessage
   connectorId: p.connector.id,
   attempt,
   firstAttemptAt: p.firstAttemptAt,
+  enqueuedAt: p.enqueuedAt,
   mode: p.mode,
   ...(p.recoveryId ? { recoveryId: p.recoveryId } : {}),
   change: p.change,
@@ -40,7 +43,7 @@ export function createSettler(deps: SettleDeps) {
 
   /** The delivery's row, written: created outright when the delivery is fresh, read first when it is not. */
   const write = (p: PendingDelivery, status: DeliveryStatus, details: RowDetails, attempt?: AttemptRecord) =>
-    deps.deliveries.record(p.base, status, p.log, details, attempt, { fresh: p.fresh });
+    deps.deliveries.record(p.base, status, p.log, details, attempt, recordOptions(p));
 
   /**
    * The row says `retrying` before the change is queued again: the next attempt may run (and settle the row)
@@ -81,7 +84,7 @@ export function createSettler(deps: SettleDeps) {
         case 'waiting':
           return settler.waiting(p, result.inFlight);
         case 'deferred':
-          return settler.deferred(p, result.retryAtMs, result.principal);
+          return settler.deferred(p, result.retryAtMs, result.principal, result.reason);
       }
     },
 
@@ -99,6 +102,7 @@ export function createSettler(deps: SettleDeps) {
         const delay = nextRetryDelay(deps.policy, attempt, p.firstAttemptAt, deps.now(), outcome.retryAfterMs);
         if (delay !== undefined) {
           const seconds = Math.ceil(delay / 1000);
+          instruments().retries.add(1, { ...connectorAttributes(p.connector), code: outcome.code });
           return retryLater(p, attempt, seconds, details, record);
         }
         await write(
@@ -113,17 +117,23 @@ export function createSettler(deps: SettleDeps) {
       return settled(p, 'failed');
     },
 
-    /** The principal's budget is spent: the change waits on the queue, which is not an attempt. */
-    async deferred(p: PendingDelivery, retryAtMs: number, principal: string): Promise<void> {
+    /** The principal's budget is spent, or a 429 paused it: the change waits on the queue, which is not an attempt. */
+    async deferred(p: PendingDelivery, retryAtMs: number, principal: string, reason: DeferralReason): Promise<void> {
       const seconds = Math.max(1, Math.ceil((retryAtMs - deps.now()) / 1000) + Math.floor(Math.random() * 2));
+      instruments().deferrals.add(1, { ...connectorAttributes(p.connector), reason });
+      const kind = principal.split(':')[0];
       return retryLater(p, p.attempt, seconds, {
         code: 'sync.deferred',
-        message: `the request budget of ${principal.split(':')[0]} principal is spent for now; sent when it frees up`,
+        message:
+          reason === 'throttle'
+            ? `the back office throttled the ${kind} principal (429); sent when its pause ends`
+            : `the request budget of ${kind} principal is spent for now; sent when it frees up`,
       });
     },
 
     /** An older revision is still in flight to this connector: look again shortly. */
     async waiting(p: PendingDelivery, inFlight: number): Promise<void> {
+      instruments().deferrals.add(1, { ...connectorAttributes(p.connector), reason: 'ordering' });
       return retryLater(p, p.attempt, ORDERING_WAIT_SECONDS, {
         code: 'sync.waiting-for-older-revision',
         message: `revision ${inFlight} is still in flight`,
@@ -143,6 +153,7 @@ export function createSettler(deps: SettleDeps) {
           messageId: p.change.messageId,
           status: existing.value.status,
         });
+        trace.getActiveSpan()?.setAttributes({ outcome: existing.value.status, 'delivery.redelivered': true });
         return settled(p, existing.value.status);
       }
       const base =
@@ -151,6 +162,7 @@ export function createSettler(deps: SettleDeps) {
           : p.base;
       // The row was just read: a stale row of its own is new, this delivery's own row is not.
       await deps.deliveries.record(base, 'stale', p.log, { code: 'sync.stale', message: why }, undefined, {
+        ...recordOptions(p),
         fresh: base !== p.base || !existing,
       });
       return settled(p, 'stale');
@@ -171,12 +183,22 @@ export function createSettler(deps: SettleDeps) {
     /** The connector of a queued delivery was deleted before it was sent. */
     async connectorGone(item: WorkItemMessage, base: RowBase, log: Logger): Promise<void> {
       const details = { code: 'sync.connector-deleted', message: 'the connector was deleted before this delivery' };
-      await deps.deliveries.record(base, 'failed', log, details, undefined, { fresh: false });
+      await deps.deliveries.record(base, 'failed', log, details, undefined, {
+        fresh: false,
+        enqueuedAt: item.enqueuedAt ?? item.firstAttemptAt,
+      });
       return settled({ recoveryId: item.recoveryId, base }, 'failed');
     },
   };
   return settler;
 }
+
+/** What the delivery log passes on to its listeners (metrics, health) besides the row. */
+const recordOptions = (p: PendingDelivery) => ({
+  fresh: p.fresh,
+  backOffice: p.connector.backOffice,
+  enqueuedAt: p.enqueuedAt,
+});
 
 const isDeliveredStatus = (status: DeliveryStatus) => status === 'delivered' || status === 'duplicate';
 

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { renderCodesDoc } from '../../scripts/codesDoc';
 import { parseErrorBody, parseRetryAfter } from '../../src/backOffice/outcome';
+import { codeCatalogue, helpFor } from '../../src/model/codes';
 import { syncCodes } from '../../src/model/delivery';
 import { outcomeCodes } from '../../src/model/outcome';
 import { repoRoot } from '../support/repoRoot';
@@ -62,12 +64,38 @@ describe('parseRetryAfter', () => {
   });
 });
 
-describe('the README', () => {
-  it('documents every outcome code and every sync code', () => {
-    const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
-    const missing = [...Object.keys(outcomeCodes), ...Object.keys(syncCodes)].filter(
-      (code) => !readme.includes(`| \`${code}\` |`),
+describe('the code catalogue', () => {
+  it('docs/codes.md is the catalogue as generated, with every outcome and sync code and what to do', () => {
+    const doc = readFileSync(join(repoRoot, 'docs', 'codes.md'), 'utf8');
+    expect(doc).toBe(renderCodesDoc());
+    const missing = [...Object.keys(outcomeCodes), ...Object.keys(syncCodes), 'ok'].filter(
+      (code) => !doc.includes(`| \`${code}\` |`),
     );
     expect(missing).toEqual([]);
+  });
+
+  it.each([
+    [
+      'auth.invalid-client-secret',
+      'create a new client secret in the app registration and PUT the connector with its value (not its ID)',
+    ],
+    ['http.throttled', "nothing: retried after Retry-After or a back-off; the principal's budget pauses too"],
+    ['sync.no-connector', "create a connector for the source app, or fix the producer's source app code; then recover"],
+    ['ok', 'nothing'],
+  ])('%s says what to do', (code, help) => {
+    expect(helpFor(code)).toBe(help);
+  });
+
+  it('has no help for what it does not know, nor for a row without a code', () => {
+    expect(helpFor('toString')).toBeNull();
+    expect(helpFor('made.up')).toBeNull();
+    expect(helpFor(null)).toBeNull();
+  });
+
+  it('gives every code a help that is a sentence of its own, not the meaning again', () => {
+    for (const [code, entry] of Object.entries(codeCatalogue)) {
+      expect(entry.help.length, code).toBeGreaterThan(5);
+      expect(entry.help, code).not.toBe(entry.meaning);
+    }
   });
 });

@@ -38,7 +38,7 @@ const allowed: Record<string, string[]> = {
   ],
   // trigger adapters call use cases through the services, never an adapter below them
   functions: ['services.ts', 'auth', 'model', 'platform'],
-  'index.ts': ['functions'],
+  'index.ts': ['functions', 'platform'],
   // the local runtime runs the entry it is given; it shares only the platform with the app
   local: ['platform'],
 };

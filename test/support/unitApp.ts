@@ -14,6 +14,7 @@ import { systemClock } from '../../src/platform/clock';
 import { loadConfig } from '../../src/platform/config';
 import { DependencyError } from '../../src/platform/errors';
 import { createLogger, type Logger } from '../../src/platform/logging';
+import { registerSecret } from '../../src/platform/redact';
 import type { PoisonedMessage, SyncQueues } from '../../src/queues/syncQueues';
 import type { SecretRef, SecretStore } from '../../src/secrets/secretStore';
 import { createServices, type Services } from '../../src/services';
@@ -57,6 +58,11 @@ export class MemoryQueues implements SyncQueues {
     this.#check();
     return this.poisoned[source].splice(0, max);
   }
+  /** The memory queues keep no insertion times: nothing to report. */
+  async oldestAges() {
+    this.#check();
+    return [];
+  }
   async ping() {
     this.#check();
   }
@@ -84,6 +90,7 @@ export class MemorySecrets implements SecretStore {
   down = false;
   reads = 0;
   #next = 0;
+  readonly #registered = new Map<string, () => void>();
 
   #check(operation: string) {
     if (this.down) throw new DependencyError(`Key Vault ${operation} failed (status 503).`, 'key-vault-unavailable');
@@ -100,7 +107,10 @@ export class MemorySecrets implements SecretStore {
     this.#check('read');
     this.reads++;
     if (this.deleted.has(ref.name) || this.disabled.has(`${ref.name}/${ref.version}`)) return undefined;
-    return this.versions.get(ref.name)?.get(ref.version);
+    const value = this.versions.get(ref.name)?.get(ref.version);
+    // As the Key Vault store does with the versions it caches: a value read is redacted from then on.
+    if (value !== undefined && !this.#registered.has(value)) this.#registered.set(value, registerSecret(value));
+    return value;
   }
   async setExpiry() {
     this.#check('update');

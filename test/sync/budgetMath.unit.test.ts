@@ -30,7 +30,7 @@ describe('applyGrant', () => {
     expect(b).toMatchObject({ granted: true, slots: 1 });
     if (!b.granted) throw new Error('denied');
     const c = applyGrant(b.state, ask('c', 1, 1), limits, T + 2);
-    expect(c).toMatchObject({ granted: false, retryAtMs: T + 2 + 1000 });
+    expect(c).toMatchObject({ granted: false, retryAtMs: T + 2 + 1000, throttled: false });
     expect(c.state.waiting).toEqual([{ id: 'c', until: T + 2 + 30_000 }]);
   });
 
@@ -88,6 +88,7 @@ describe('applyThrottle', () => {
     expect(applyGrant(throttled, ask('a', 5, 1), limits, T + 6999)).toMatchObject({
       granted: false,
       retryAtMs: T + 7000,
+      throttled: true,
     });
     expect(applyGrant(throttled, ask('a', 5, 1), limits, T + 7000)).toMatchObject({ granted: true, slots: 2 });
     expect(limitOf(throttled, limits, T + 60_000)).toBe(5);

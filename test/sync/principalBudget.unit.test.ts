@@ -161,7 +161,7 @@ describe('the machine, in process', () => {
     const w = world({ requestsPerWindow: 10, windowMs: 20_000, localWaitMs: 1_000 });
     const a = w.instance('a');
     for (let i = 0; i < 10; i++) (await permit(a, w.principal)).release();
-    expect(await a.take(w.principal)).toEqual({ granted: false, retryAtMs: T + 20_000 + 2 * 1_000 });
+    expect(await a.take(w.principal)).toEqual({ granted: false, retryAtMs: T + 20_000 + 2 * 1_000, reason: 'budget' });
     await w.clock.advance(22_000);
     expect((await a.take(w.principal)).granted).toBe(true);
   });
@@ -178,7 +178,7 @@ describe('the machine, in process', () => {
       reducedLimit: 2,
       reducedUntil: T + 60_000,
     });
-    expect(await b.take(w.principal)).toEqual({ granted: false, retryAtMs: T + 8_000 });
+    expect(await b.take(w.principal)).toEqual({ granted: false, retryAtMs: T + 8_000, reason: 'throttle' });
     await w.clock.advance(8_000 - 250);
     const during = await Promise.all(Array.from({ length: 3 }, () => b.take(w.principal)));
     expect(during.filter((t) => t.granted)).toHaveLength(2); // the halved limit holds for a minute
@@ -292,7 +292,7 @@ describe('the machine, in process', () => {
     const waiting = [a.take(w.principal), a.take(w.principal), a.take(w.principal)];
     await settle();
     // The fourth would be 1,200 ms behind: deferred at once, for that long (no jitter here).
-    expect(await a.take(w.principal)).toEqual({ granted: false, retryAtMs: w.clock.now() + 1200 });
+    expect(await a.take(w.principal)).toEqual({ granted: false, retryAtMs: w.clock.now() + 1200, reason: 'budget' });
     // The three waiting get the slot in turn.
     held.release();
     for (const next of waiting) {

@@ -62,6 +62,7 @@ function pending(
     change,
     attempt: 0,
     firstAttemptAt: NOW,
+    enqueuedAt: NOW,
     mode,
     fresh: mode === 'retry',
     base: rowBase(c, change, { traceId: null }),
@@ -234,11 +235,11 @@ describe('sendToConnector', () => {
     const group = [1, 2].map((r) => pending(connector(), r));
     const results = await sender({
       ordering: o.fake,
-      budgets: budget(() => ({ granted: false, retryAtMs: NOW + 7_000 })).fake,
+      budgets: budget(() => ({ granted: false, retryAtMs: NOW + 7_000, reason: 'throttle' })).fake,
     }).send(group);
     expect([...results.values()]).toEqual([
-      { kind: 'deferred', retryAtMs: NOW + 7_000, principal: 'user:bc.example.com:svc' },
-      { kind: 'deferred', retryAtMs: NOW + 7_000, principal: 'user:bc.example.com:svc' },
+      { kind: 'deferred', retryAtMs: NOW + 7_000, principal: 'user:bc.example.com:svc', reason: 'throttle' },
+      { kind: 'deferred', retryAtMs: NOW + 7_000, principal: 'user:bc.example.com:svc', reason: 'throttle' },
     ]);
     expect(o.released.sort()).toEqual([
       [1, false],

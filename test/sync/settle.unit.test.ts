@@ -51,6 +51,7 @@ function pending(): PendingDelivery {
     change,
     attempt: 0,
     firstAttemptAt: Date.now(),
+    enqueuedAt: Date.now() - 1000,
     mode: 'retry',
     fresh: true,
     base: rowBase(connector, change, { traceId: null }),
@@ -80,7 +81,7 @@ describe('settle', () => {
     const [a, b, c] = [pending(), pending(), pending()];
     for (const p of [a, b, c]) track(p);
     await settle.outcome(a, { kind: 'transient', code: 'http.server-error', status: 503, message: 'x', durationMs: 5 });
-    await settle.deferred(b, Date.now() + 2000, 'user:bc.example.com:svc');
+    await settle.deferred(b, Date.now() + 2000, 'user:bc.example.com:svc', 'budget');
     await settle.waiting(c, 3);
     expect(rowAtSend).toEqual(['retrying', 'retrying', 'retrying']);
   });
@@ -91,7 +92,7 @@ describe('settle', () => {
     const p = pending();
     track(p);
     await settle.outcome(p, { kind: 'delivered', code: 'delivered', status: 201, message: 'ok', durationMs: 20 });
-    await settle.deferred({ ...p }, Date.now() + 2000, 'user:bc.example.com:svc');
+    await settle.deferred({ ...p }, Date.now() + 2000, 'user:bc.example.com:svc', 'throttle');
     await settle.waiting({ ...p }, 3);
     await settle.stale({ ...p }, 'revision 1 was already sent');
     const row = (await deliveries.find(p.base.id))!.value;

@@ -1,0 +1,22 @@
+// The code catalogue: every code a delivery row, an attempt or a connection test can carry, with what it means
+// and what to do about it. One source: the API's `help` fields and docs/codes.md (npm run docs) come from here.
+import type { CodeEntry } from './codeEntry';
+import { syncCodes } from './delivery';
+import { outcomeCodes } from './outcome';
+
+export const connectionTestCodes = {
+  ok: {
+    meaning: '(connection test only) the credentials, the token and a harmless request all worked',
+    help: 'nothing',
+  },
+} as const satisfies Record<string, CodeEntry>;
+
+export const codeCatalogue: Readonly<Record<string, CodeEntry>> = {
+  ...connectionTestCodes,
+  ...outcomeCodes,
+  ...syncCodes,
+};
+
+/** What to do about a code; null for a code the catalogue does not know (or none). */
+export const helpFor = (code: string | null | undefined): string | null =>
+  (code && Object.hasOwn(codeCatalogue, code) ? codeCatalogue[code]!.help : null) ?? null;
