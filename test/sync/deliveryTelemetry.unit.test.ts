@@ -53,11 +53,13 @@ function lastExport(): ResourceMetrics {
   return last;
 }
 
-function points(name: string) {
+type Point = { attributes: Record<string, unknown>; value: unknown };
+
+function points(name: string): Point[] {
   return lastExport()
     .scopeMetrics.flatMap((s) => s.metrics)
     .filter((m) => m.descriptor.name === name)
-    .flatMap((m) => m.dataPoints);
+    .flatMap((m): Point[] => m.dataPoints);
 }
 
 beforeAll(async () => {
