@@ -1,5 +1,6 @@
 // A tiny loopback HTTP server base for the fakes: records every request, answers through a handler.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 export interface RecordedRequest {
@@ -8,6 +9,8 @@ export interface RecordedRequest {
   query: URLSearchParams;
   headers: Record<string, string>;
   body: string;
+  /** The body's bytes as they came (a gzipped body is not text). */
+  raw?: Buffer;
   /** Which TCP connection it came on (1, 2, ...): NTLM authenticates a connection. */
   connection: number;
 }
@@ -23,19 +26,24 @@ export class HttpFake {
   url = '';
   latencyMs = 0;
 
-  constructor(private readonly handler: Handler) {}
+  constructor(
+    private readonly handler: Handler,
+    /** Serve HTTPS with this key and certificate (test/fixtures/tls) instead of HTTP. */
+    private readonly tls?: { key: string; cert: string },
+  ) {}
 
   start(): Promise<string> {
     return this.listen(0);
   }
 
   async listen(port: number): Promise<string> {
-    this.#server = createServer((req, res) => void this.#serve(req, res));
+    const serve = (req: IncomingMessage, res: ServerResponse) => void this.#serve(req, res);
+    this.#server = this.tls ? createTlsServer(this.tls, serve) : createServer(serve);
     await new Promise<void>((resolve, reject) => {
       this.#server!.once('error', reject);
       this.#server!.listen(port, '127.0.0.1', () => resolve());
     });
-    this.url = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+    this.url = `${this.tls ? 'https' : 'http'}://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
     return this.url;
   }
 
@@ -67,6 +75,7 @@ export class HttpFake {
       query: url.searchParams,
       headers,
       body: Buffer.concat(chunks).toString('utf8'),
+      raw: Buffer.concat(chunks),
     };
     this.requests.push(recorded);
     if (this.latencyMs) await new Promise((r) => setTimeout(r, this.latencyMs));
