@@ -4,8 +4,6 @@
 // The SDK (telemetrySdk.ts, some 300 ms of modules) loads beside the host's start rather than in the entry's
 // load: the entry only tells the host that the worker exports its own telemetry (app.setup, which the host
 // locks once the entry has loaded) and holds each invocation until the SDK is in place, so none goes untraced.
-import { instanceId } from './instance';
-import { redact } from './redact';
 import { onShutdown } from './shutdown';
 import type { RunningTelemetry, TelemetryOptions } from './telemetrySdk';
 
@@ -29,21 +27,31 @@ export function startTelemetryWhenConfigured(
 ): Promise<RunningTelemetry | undefined> | undefined {
   if (!telemetryConfigured(env)) return undefined;
   functions.app.setup({ capabilities: { WorkerOpenTelemetryEnabled: true } });
-  const ready = import('./telemetrySdk.js')
-    .then(async (sdk) =>
+  // On the next turn of the event loop: the entry's load (what the host waits for) ends first.
+  const ready = new Promise<void>((resolve) => setImmediate(resolve))
+    .then(() =>
+      Promise.all([
+        import('./telemetrySdk.js'),
+        import('./redact.js'),
+        import('./instance.js'),
+        import('./appInfo.js'),
+      ]),
+    )
+    .then(([sdk, { redact }, { instanceId }, { appVersion }]) =>
       sdk.startTelemetry({
         env,
         // The capability is set above; the instrumentation's own call would come after the host locked setup.
         functions: { ...functions, app: { ...functions.app, setup: () => undefined } } as Functions,
         redact,
         serviceName: env.WEBSITE_SITE_NAME?.trim() || 'backoffice-connector-service',
-        serviceVersion: (await import('./appInfo.js')).appVersion(),
+        serviceVersion: appVersion(),
         instanceId,
       }),
     )
     .catch((error: unknown) => {
-      // Telemetry that cannot start must not stop the service: it runs without, and says so once.
-      log(redact(`telemetry.start-failed ${error instanceof Error ? error.message : String(error)}`));
+      // Telemetry that cannot start must not stop the service: it runs without, and says so once (the name
+      // only: a message about a connection string could quote it).
+      log(`telemetry.start-failed ${error instanceof Error ? error.name : 'error'}`);
       return undefined;
     });
   // Registered first, so it runs first: the hooks the instrumentation adds while this waits run right after it.
