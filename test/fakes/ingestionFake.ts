@@ -7,11 +7,14 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { HttpFake, jsonReply } from './httpFake';
 
+// biome-ignore lint/suspicious/noExplicitAny: envelopes, read field by field
+type Loose = Record<string, any>;
+
 export interface Envelope {
   name: string;
   iKey?: string;
   tags?: Record<string, string>;
-  data?: { baseType?: string; baseData?: Record<string, any> };
+  data?: { baseType?: string; baseData?: Loose };
 }
 
 const selfSigned = () => {

@@ -3,6 +3,9 @@
 // `npm run fakes` serves one and prints a line per span, so `npm start` can be pointed at it.
 import { HttpFake, jsonReply, type RecordedRequest } from './httpFake';
 
+// biome-ignore lint/suspicious/noExplicitAny: OTLP JSON, read field by field
+type Loose = Record<string, any>;
+
 type AnyValue = {
   stringValue?: string;
   intValue?: string | number;
@@ -12,15 +15,15 @@ type AnyValue = {
 };
 type KeyValue = { key: string; value: AnyValue };
 
-const valueOf = (v: AnyValue): unknown =>
+const plainValue = (v: AnyValue): unknown =>
   v.stringValue ??
   (v.intValue !== undefined ? Number(v.intValue) : undefined) ??
   v.doubleValue ??
   v.boolValue ??
-  v.arrayValue?.values?.map(valueOf);
+  v.arrayValue?.values?.map(plainValue);
 
 export const attributesOf = (list: KeyValue[] | undefined): Record<string, unknown> =>
-  Object.fromEntries((list ?? []).map((kv) => [kv.key, valueOf(kv.value)]));
+  Object.fromEntries((list ?? []).map((kv) => [kv.key, plainValue(kv.value)]));
 
 export interface CollectedSpan {
   traceId: string;
@@ -66,7 +69,7 @@ export class OtlpCollector extends HttpFake {
   }
 
   #spans(body: Record<string, unknown[]>) {
-    for (const rs of (body.resourceSpans ?? []) as Array<Record<string, any>>) {
+    for (const rs of (body.resourceSpans ?? []) as Array<Loose>) {
       const resource = attributesOf(rs.resource?.attributes);
       for (const ss of rs.scopeSpans ?? [])
         for (const s of ss.spans ?? []) {
@@ -91,7 +94,7 @@ export class OtlpCollector extends HttpFake {
   }
 
   #metrics(body: Record<string, unknown[]>) {
-    for (const rm of (body.resourceMetrics ?? []) as Array<Record<string, any>>)
+    for (const rm of (body.resourceMetrics ?? []) as Array<Loose>)
       for (const sm of rm.scopeMetrics ?? [])
         for (const m of sm.metrics ?? []) {
           const data = m.sum ?? m.histogram ?? m.gauge;
@@ -106,10 +109,10 @@ export class OtlpCollector extends HttpFake {
   }
 
   #logs(body: Record<string, unknown[]>) {
-    for (const rl of (body.resourceLogs ?? []) as Array<Record<string, any>>)
+    for (const rl of (body.resourceLogs ?? []) as Array<Loose>)
       for (const sl of rl.scopeLogs ?? [])
         for (const l of sl.logRecords ?? [])
-          this.logs.push({ body: l.body ? valueOf(l.body) : undefined, attributes: attributesOf(l.attributes) });
+          this.logs.push({ body: l.body ? plainValue(l.body) : undefined, attributes: attributesOf(l.attributes) });
   }
 
   /** The newest value of each attribute set of a cumulative metric (what it adds up to now). */

@@ -11,6 +11,9 @@ import { eventually } from '../support/eventually';
 import { leakedForms } from '../support/secretForms';
 import { jsonOf, startTestApp, type TestApp } from '../support/testApp';
 
+// biome-ignore lint/suspicious/noExplicitAny: API answers, read field by field
+type Loose = Record<string, any>;
+
 const KEY = 'telemetry-access-key-5d1e9b';
 const WRONG_KEY = 'telemetry-wrong-key-77c0aa';
 const collector = new OtlpCollector();
@@ -58,7 +61,7 @@ async function connector(sourceApp: string, password = KEY, name = 'telemetry'):
   return (await jsonOf(res)).id;
 }
 
-async function settledRows(sourceApp: string, count: number): Promise<Array<Record<string, any>>> {
+async function settledRows(sourceApp: string, count: number): Promise<Array<Loose>> {
   return eventually(async () => {
     const page = await jsonOf(await app.fetch(`/api/deliveries?sourceApp=${sourceApp}&pageSize=1000`));
     return page.items.length === count && page.items.every((r: { status: string }) => r.status !== 'retrying')
