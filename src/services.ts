@@ -123,6 +123,21 @@ export function createServices(config: AppConfig, adapters: Adapters = realAdapt
       ? createEntraAuthenticator({ authorityHost: config.entraAuthorityHost, ...config.auth })
       : noAuthentication;
 
+  const healthQueries = createHealthQueries(health, connectorStore);
+  // Every connector's health as a gauge, for the workbook's connector table (two queries per collection).
+  instruments().connectorHealth.addCallback(async (result) => {
+    for (const h of await healthQueries.all().catch(() => []))
+      result.observe(h.retrying, {
+        'connector.id': h.connectorId,
+        'connector.name': h.name,
+        source_app: h.sourceApp,
+        status: h.status,
+        credential_status: h.credentialStatus,
+        'last_failure.code': h.lastFailure?.code ?? '',
+        'last_failure.help': h.lastFailure?.help ?? '',
+      });
+  });
+
   const connectors = createConnectorUseCases({
     store: connectorStore,
     health,
@@ -194,7 +209,7 @@ export function createServices(config: AppConfig, adapters: Adapters = realAdapt
     }),
     sync,
     audit,
-    health: createHealthQueries(health, connectorStore),
+    health: healthQueries,
 
     /** The caller of a request that needs `role`: a valid Entra token with it, or "local" when auth is off. */
     async authenticate(request: HttpRequest, role: Role, log: Logger): Promise<Actor> {

@@ -1,5 +1,5 @@
-// Log Analytics, workspace-based Application Insights (Entra-only ingestion), the alert rules and a workbook
-// built on the sync's structured log lines ("delivery.attempt {...}", "delivery.outcome {...}").
+// Log Analytics, workspace-based Application Insights (Entra-only ingestion), the alert rules and a workbook,
+// built on the worker's OpenTelemetry metrics (customMetrics) and spans (dependencies): see docs/monitoring.md.
 param namePrefix string
 param location string
 param tags object
@@ -41,12 +41,9 @@ resource actionGroup 'Microsoft.Insights/actionGroups@2023-01-01' = {
   }
 }
 
-// The alert queries (infra/alerts.json, tested against sample rows): each sums itemCount, because Application
-// Insights samples traces (host.json) and a sampled row stands for itemCount rows.
+// The alert queries (infra/alerts.json; parsed with the Kusto parser and run over sample rows by the tests).
+// A rule with `split` fires per value of that column, so a notification names the connector (or queue) at fault.
 var alerts = loadJsonContent('../alerts.json')
-
-// The sync writes "<event> {json}" lines; this prefix turns one into columns.
-var parseLine = '| extend d = parse_json(substring(message, indexof(message, "{")))'
 
 resource alertRules 'Microsoft.Insights/scheduledQueryRules@2026-03-01' = [
   for alert in alerts: {
@@ -68,6 +65,7 @@ resource alertRules 'Microsoft.Insights/scheduledQueryRules@2026-03-01' = [
             query: alert.query
             timeAggregation: 'Total'
             metricMeasureColumn: 'value'
+            dimensions: contains(alert, 'split') ? [{ name: alert.split, operator: 'Include', values: ['*'] }] : []
             operator: 'GreaterThan'
             threshold: alert.threshold
             failingPeriods: { numberOfEvaluationPeriods: 1, minFailingPeriodsToAlert: 1 }
@@ -80,23 +78,8 @@ resource alertRules 'Microsoft.Insights/scheduledQueryRules@2026-03-01' = [
   }
 ]
 
-var queries = {
-  outcomes: 'traces | where message startswith "delivery.outcome" ${parseLine} | summarize deliveries = sum(itemCount) by status = tostring(d.status), bin(timestamp, 15m) | render timechart'
-  byConnector: 'traces | where message startswith "delivery.outcome" ${parseLine} | summarize deliveries = sum(itemCount) by connector = tostring(d.connectorId), status = tostring(d.status) | order by deliveries desc'
-  latency: 'traces | where message startswith "delivery.attempt" ${parseLine} | summarize p50 = percentile(todouble(d.durationMs), 50), p95 = percentile(todouble(d.durationMs), 95), p99 = percentile(todouble(d.durationMs), 99) by backOffice = tostring(d.backOffice), bin(timestamp, 15m) | render timechart'
-  errorCodes: 'traces | where message startswith "delivery.attempt" ${parseLine} | where tostring(d.outcome) in ("transient", "permanent") | summarize attempts = sum(itemCount) by code = tostring(d.code) | top 10 by attempts'
-}
-
-var workbookContent = {
-  version: 'Notebook/1.0'
-  items: [
-    { type: 1, content: { json: '## Appointment sync\nDeliveries by outcome and connector, latency, and the most frequent error codes (from the structured log lines of the sync).' } }
-    { type: 3, content: { version: 'KqlItem/1.0', query: queries.outcomes, size: 0, title: 'Deliveries by outcome', queryType: 0, resourceType: 'microsoft.insights/components' } }
-    { type: 3, content: { version: 'KqlItem/1.0', query: queries.byConnector, size: 0, title: 'Deliveries by connector and outcome', queryType: 0, resourceType: 'microsoft.insights/components' } }
-    { type: 3, content: { version: 'KqlItem/1.0', query: queries.latency, size: 0, title: 'Back-office latency percentiles (ms)', queryType: 0, resourceType: 'microsoft.insights/components' } }
-    { type: 3, content: { version: 'KqlItem/1.0', query: queries.errorCodes, size: 0, title: 'Top error codes', queryType: 0, resourceType: 'microsoft.insights/components' } }
-  ]
-}
+// The workbook (infra/workbook.json): parameters, tiles, the connector table, time charts, recent failures.
+var workbookContent = loadJsonContent('../workbook.json')
 
 resource workbook 'Microsoft.Insights/workbooks@2023-06-01' = {
   name: guid(resourceGroup().id, namePrefix, 'sync-workbook')

@@ -58,6 +58,10 @@ function createInstruments(provider: MeterProvider) {
       unit: 'd',
       description: "Days until a connector's secret expires (negative: expired), from the daily check",
     }),
+    connectorHealth: meter.createObservableGauge('connector.health.retrying', {
+      description:
+        "Deliveries of a connector waiting for a retry now; its attributes carry the connector's health (status, last failure, credential status)",
+    }),
     queueAge: meter.createObservableGauge('sync.queue.oldest_age', {
       unit: 's',
       description: 'Age of the oldest visible message on a sync queue',

@@ -1,6 +1,8 @@
 // Connector health rows: one partition ("health"), row key = connector id, so one instance's flush of many
 // connectors is one transaction (TableBatcher). Updates are ETag-guarded: instances add their counts to what
 // is there, never over it. A connection test merges its result alone, without a read.
+
+import { odata } from '@azure/data-tables';
 import { z } from 'zod';
 import { type HealthRecord, healthBucketSchema } from '../model/health';
 import { redactAndTruncate } from '../platform/redact';
@@ -12,6 +14,7 @@ import {
   jsonColumn,
   optional,
   parseRow,
+  queryAll,
   readEntity,
   storageFailure,
   type Table,
@@ -74,6 +77,8 @@ export type HealthWrite = { ok: true; etag: string } | { ok: false };
 
 export interface HealthStore {
   read(connectorId: string): Promise<{ record: HealthRecord; etag: string } | undefined>;
+  /** Every connector's row (one query of the partition, paged). */
+  readAll(): Promise<Map<string, HealthRecord>>;
   /** Creates the row; { ok: false } when it exists. */
   create(connectorId: string, record: HealthRecord): Promise<HealthWrite>;
   /** Replaces the row read at `etag`; { ok: false } when it changed or went since. */
@@ -96,6 +101,10 @@ export function createHealthStore(table: Table, writes: TableBatcher): HealthSto
     async read(connectorId) {
       const entity = await readEntity(await table(), PARTITION, connectorId, 'connector health');
       return entity && { record: parseRow(rowSchema, entity, 'connector health row'), etag: entity.etag };
+    },
+    async readAll() {
+      const rows = await queryAll(await table(), odata`PartitionKey eq ${PARTITION}`, 'connector health');
+      return new Map(rows.map((row) => [String(row.rowKey), parseRow(rowSchema, row, 'connector health row')]));
     },
     create: (connectorId, record) =>
       attempt(() => writes.submit({ kind: 'create', entity: toEntity(connectorId, record) })),

@@ -156,6 +156,13 @@ export function createConnectorHealth(deps: ConnectorHealthDeps) {
       await flush();
     },
     healthOf: async (connector: StoredConnector) => view(connector, await recordOf(connector.id)),
+    /** Every connector's health at once: its row (one query for all) plus what this instance has not flushed. */
+    async healthOfAll(connectors: StoredConnector[]): Promise<ConnectorHealth[]> {
+      const stored = await deps.store.readAll();
+      return connectors.map((c) =>
+        view(c, mergeHealth(stored.get(c.id) ?? emptyHealth(), pending.get(c.id) ?? emptyHealth(), deps.now())),
+      );
+    },
     /** A connection test's result, written at once (tests are rare, and people look right after one). */
     recordTest: (connectorId: string, test: { ok: boolean; code: string }) =>
       deps.store.recordTest(connectorId, { at: deps.now(), ...test }),
@@ -171,10 +178,21 @@ export type ConnectorHealthKeeper = ReturnType<typeof createConnectorHealth>;
 
 /** The health API's reads: one connector's, or a page of a source app's (or everyone's). */
 export function createHealthQueries(
-  keeper: Pick<ConnectorHealthKeeper, 'healthOf'>,
+  keeper: Pick<ConnectorHealthKeeper, 'healthOf' | 'healthOfAll'>,
   connectors: Pick<ConnectorStore, 'get' | 'list'>,
 ) {
   return {
+    /** Every connector's health (the metrics' gauge): two queries however many connectors there are. */
+    async all(): Promise<ConnectorHealth[]> {
+      const all: StoredConnector[] = [];
+      let token: string | undefined;
+      do {
+        const page = await connectors.list({}, { size: 1000, token });
+        all.push(...page.items);
+        token = page.continuationToken ?? undefined;
+      } while (token);
+      return keeper.healthOfAll(all);
+    },
     async get(id: string): Promise<ConnectorHealth> {
       const found = await connectors.get(id);
       if (!found) throw new NotFoundError(`Connector ${id} does not exist.`);

@@ -17,6 +17,9 @@ export function deliveryMetrics(now: () => number): RowListener {
     };
     const { deliveries, deliveryLatency } = instruments();
     deliveries.add(1, { ...attributes, ...(row.sourceApp !== null ? { source_app: row.sourceApp } : {}) });
-    deliveryLatency.record(Math.max(0, now() - (enqueuedAt ?? Date.parse(row.createdAt))), attributes);
+    const latencyMs = Math.max(0, now() - (enqueuedAt ?? Date.parse(row.createdAt)));
+    deliveryLatency.record(latencyMs, attributes);
+    // Application Insights keeps no histogram buckets: percentiles come from the spans.
+    trace.getActiveSpan()?.setAttribute('delivery.latency_ms', latencyMs);
   };
 }

@@ -22,11 +22,15 @@ export function createDispatch(deps: DispatchDeps): Dispatch {
     deps.sender.send(group),
   );
   return (pending) =>
-    inSpan('deliver', { attributes: connectorAttributes(pending.connector) }, async () => {
-      const p = { ...pending, trace: context.active() };
-      const results = await lanes.join(p.connector.id, p, deps.sender.batches(p.connector) ? deps.batchLingerMs : 0);
-      const result = results.get(p);
-      if (!result) throw new Error(`the sender answered nothing for delivery ${p.base.id}`);
-      await deps.settle.result(p, result);
-    });
+    inSpan(
+      'deliver',
+      { attributes: { ...connectorAttributes(pending.connector), source_app: pending.change.appointment.sourceApp } },
+      async () => {
+        const p = { ...pending, trace: context.active() };
+        const results = await lanes.join(p.connector.id, p, deps.sender.batches(p.connector) ? deps.batchLingerMs : 0);
+        const result = results.get(p);
+        if (!result) throw new Error(`the sender answered nothing for delivery ${p.base.id}`);
+        await deps.settle.result(p, result);
+      },
+    );
 }

@@ -1,8 +1,10 @@
-// `npm run fakes`: the Entra and Business Central fakes on fixed loopback ports, for trying the app by hand.
-// Start the app with ENTRA_AUTHORITY_HOST pointing here (the command is printed below).
+// `npm run fakes`: the Entra and Business Central fakes on fixed loopback ports, for trying the app by hand, and
+// an OpenTelemetry collector that prints the spans it gets. Start the app with ENTRA_AUTHORITY_HOST (and, for
+// telemetry, OTEL_EXPORTER_OTLP_ENDPOINT) pointing here: the commands are printed below.
 import { startBackOfficeFakes } from './backOfficeFakes';
 import { BusinessCentralFake } from './businessCentralFake';
 import { CLIENT, TENANT } from './demoTenant';
+import { OtlpCollector } from './otlpCollector';
 
 export const demo = {
   tenant: TENANT,
@@ -23,6 +25,16 @@ async function main(): Promise<void> {
   windows.windows.addUser(demo.windowsUser, demo.windowsPassword);
   await windows.http.listen(Number(process.env.BC_WINDOWS_FAKE_PORT ?? 7083));
   const { entra, bc } = fakes;
+  const collector = new OtlpCollector();
+  await collector.listen(Number(process.env.OTLP_FAKE_PORT ?? 7084));
+  // One line per span, as it arrives: where a change went, how long it took, what came of it.
+  collector.onSpan = (span) => {
+    const a = span.attributes;
+    const what = [a['connector.name'], a.outcome, a['delivery.code'], a['http.response.status_code'], a['url.full']]
+      .filter((v) => v !== undefined && v !== '')
+      .join(' ');
+    console.log(`${new Date().toISOString()} span ${span.name} trace ${span.traceId} ${what}`);
+  };
   bc.latencyMs = Number(process.env.BC_FAKE_LATENCY_MS ?? 0);
   bc.faultRate = Number(process.env.BC_FAKE_FAULT_RATE ?? 0);
   // Business Central's per-principal limits: "concurrent,queued,requests per window,window ms" (5,95,6000,300000).
@@ -37,7 +49,11 @@ async function main(): Promise<void> {
     `Entra fake:            ${entra.url}   (tenant ${demo.tenant}, client ${demo.clientId}, secret ${demo.clientSecret})`,
   );
   console.log(`Business Central fake: ${bc.url}   (Basic ${demo.user} / ${demo.accessKey})`);
+  console.log(`OpenTelemetry collector: ${collector.url}   (OTLP/HTTP JSON; prints each span)`);
   console.log(`\nStart the app against it:  ENTRA_AUTHORITY_HOST=${entra.url} npm start`);
+  console.log(
+    `With telemetry:            OTEL_EXPORTER_OTLP_ENDPOINT=${collector.url} OTEL_METRIC_EXPORT_INTERVAL=10000 ENTRA_AUTHORITY_HOST=${entra.url} npm start`,
+  );
   console.log(
     `With callers checked:      AUTH_MODE=entra AUTH_TENANT_ID=${demo.tenant} AUTH_AUDIENCE=${entra.apiAudience} ENTRA_AUTHORITY_HOST=${entra.url} npm start`,
   );
@@ -63,6 +79,7 @@ async function main(): Promise<void> {
   const stop = async () => {
     await fakes.stop();
     await windows.stop();
+    await collector.stop();
     process.exit(0);
   };
   process.on('SIGINT', stop);

@@ -207,15 +207,21 @@ describe('infra/', () => {
     expect(rules[0]!.variables['$fxv#0']).toEqual(alertsFile);
     expect(alertsFile.map((a) => a.name)).toEqual([
       'deliveries-failed',
-      'poison-queue-moves',
-      'function-failure-rate',
       'no-connector-burst',
       'credentials-expiring',
+      'backoffice-throttling',
+      'sync-backlog',
+      'poison-queue-moves',
+      'function-failure-rate',
     ]);
-    // Every rule compares the query's "value" column (a sum of itemCount), not a count of sampled rows.
+    // Every rule compares the query's "value" column; a rule with `split` fires per value of that column.
     const criteria = (rules[0]!.properties!.criteria as { allOf: Array<Record<string, unknown>> }).allOf[0]!;
     expect(criteria).toMatchObject({ timeAggregation: 'Total', metricMeasureColumn: 'value', operator: 'GreaterThan' });
-    expect(ofType('Microsoft.Insights/workbooks')).toHaveLength(1);
+    expect(criteria.dimensions).toBe(
+      "[if(contains(variables('alerts')[copyIndex()], 'split'), createArray(createObject('name', variables('alerts')[copyIndex()].split, 'operator', 'Include', 'values', createArray('*'))), createArray())]",
+    );
+    const [workbook] = ofType('Microsoft.Insights/workbooks');
+    expect(workbook!.properties!.serializedData).toBe("[string(variables('workbookContent'))]");
   });
 
   it('requires a receiver for the alerts', () => {

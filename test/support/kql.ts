@@ -1,16 +1,18 @@
 // A small evaluator for the part of KQL the alert queries of infra/alerts.json use, so the tests can run each
 // query over sample rows (sampled ones included) and check the number the alert compares with its threshold.
-// Supported: `table | where e | extend n = e, ... | summarize n = agg(...), ...` (no `by`); expressions with
-// and/or, == != > >= < <=, startswith and has (case-insensitive, as in KQL), + - * /, and the functions
-// tostring, todouble, parse_json, substring, indexof, iff, sum and sumif. Anything else throws, so a query
-// that grows past this subset fails its test instead of passing unchecked.
+// Supported: `table | where e | extend n = e, ... | summarize n = agg(...), ... [by n = e, ...]`; expressions
+// with and/or, == != > >= < <=, in (...), startswith and has (case-insensitive, as in KQL), + - * /, member
+// access (a.b, a["b"]), and the functions tostring, todouble, parse_json, substring, indexof, iff, strcat and the
+// aggregates sum, sumif and max. Anything else throws, so a query that grows past this subset fails its test
+// instead of passing unchecked. (The real Kusto parser checks the same queries' names and types:
+// test/support/kustoParser.ts.)
 
 type Row = Record<string, unknown>;
 type Token = { kind: 'id' | 'str' | 'num' | 'op'; text: string };
 
 function tokenize(text: string): Token[] {
   const tokens: Token[] = [];
-  const re = /\s*(?:("(?:[^"\\]|\\.)*")|(\d+(?:\.\d+)?)|([A-Za-z_][\w.]*)|(==|!=|>=|<=|[|(),=<>+\-*/]))/y;
+  const re = /\s*(?:("(?:[^"\\]|\\.)*")|(\d+(?:\.\d+)?)|([A-Za-z_][\w.]*)|(==|!=|>=|<=|[|(),=<>+\-*/[\]]))/y;
   let m: RegExpExecArray | null;
   let at = 0;
   while (at < text.trimEnd().length) {
@@ -27,7 +29,7 @@ function tokenize(text: string): Token[] {
 }
 
 type Expr = (row: Row) => unknown;
-type Aggregate = { kind: 'sum' | 'sumif'; value: Expr; condition?: Expr };
+type Aggregate = { kind: 'sum' | 'sumif' | 'max'; value: Expr; condition?: Expr };
 
 class Parser {
   i = 0;
@@ -62,6 +64,11 @@ class Parser {
   comparison(): Expr {
     const left = this.additive();
     const op = this.peek()?.text;
+    if (op === 'in') {
+      this.next();
+      const options = this.arguments();
+      return (row) => options.some((o) => o(row) === left(row));
+    }
     if (!op || !['==', '!=', '>', '>=', '<', '<=', 'startswith', 'has'].includes(op)) return left;
     this.next();
     const right = this.additive();
@@ -135,13 +142,20 @@ class Parser {
       return (row) => fn(...args.map((a) => a(row)));
     }
     const path = token.text.split('.');
-    return (row) => path.reduce<unknown>((v, key) => (v as Row | undefined)?.[key], row);
+    let access: Expr = (row) => path.reduce<unknown>((v, key) => (v as Row | undefined)?.[key], row);
+    while (this.accept('[')) {
+      const [object, key] = [access, this.expression()];
+      this.expect(']');
+      access = (row) => (object(row) as Row | undefined)?.[String(key(row))];
+    }
+    return access;
   }
   aggregate(): Aggregate {
     const name = this.next().text;
     const args = this.arguments();
     if (name === 'sum' && args.length === 1) return { kind: 'sum', value: args[0]! };
     if (name === 'sumif' && args.length === 2) return { kind: 'sumif', value: args[0]!, condition: args[1]! };
+    if (name === 'max' && args.length === 1) return { kind: 'max', value: args[0]! };
     throw new Error(`KQL subset: no aggregate ${name}/${args.length}`);
   }
 }
@@ -159,7 +173,16 @@ const functions: Record<string, (...args: unknown[]) => unknown> = {
   substring: (s, start) => String(s).slice(Math.max(0, Number(start))),
   indexof: (s, what) => String(s).indexOf(String(what)),
   iff: (condition, a, b) => (condition ? a : b),
+  strcat: (...parts) => parts.map((p) => functions.tostring!(p)).join(''),
 };
+
+function aggregateOf(agg: Aggregate, rows: Row[]): number {
+  if (agg.kind === 'max') return Math.max(...rows.map((row) => Number(agg.value(row))));
+  return rows.reduce<number>(
+    (sum, row) => (agg.kind === 'sum' || agg.condition!(row) ? sum + Number(agg.value(row)) : sum),
+    0,
+  );
+}
 
 /** Runs a query over named tables of rows; returns the rows it ends with. */
 export function runKql(query: string, tables: Record<string, Row[]>): Row[] {
@@ -192,18 +215,25 @@ export function runKql(query: string, tables: Record<string, Row[]>): Row[] {
         p.expect('=');
         columns.push([name, p.aggregate()]);
       } while (p.accept(','));
-      const source: Row[] = rows;
-      rows = [
-        Object.fromEntries(
-          columns.map(([name, agg]) => [
-            name,
-            source.reduce<number>(
-              (sum, row) => (agg.kind === 'sum' || agg.condition!(row) ? sum + Number(agg.value(row)) : sum),
-              0,
-            ),
-          ]),
-        ),
-      ];
+      const keys: Array<[string, Expr]> = [];
+      if (p.accept('by'))
+        do {
+          const name = p.next().text;
+          keys.push([name, p.accept('=') ? p.expression() : (row) => row[name]]);
+        } while (p.accept(','));
+      const groups = new Map<string, { key: Row; rows: Row[] }>();
+      for (const row of rows) {
+        const key = Object.fromEntries(keys.map(([name, expr]) => [name, expr(row)]));
+        const id = JSON.stringify(key);
+        if (!groups.has(id)) groups.set(id, { key, rows: [] });
+        groups.get(id)!.rows.push(row);
+      }
+      // Without `by`, one row even over no rows (as KQL's summarize does); with `by`, a row per group.
+      if (keys.length === 0 && groups.size === 0) groups.set('{}', { key: {}, rows: [] });
+      rows = [...groups.values()].map(({ key, rows: members }) => ({
+        ...key,
+        ...Object.fromEntries(columns.map(([name, agg]) => [name, aggregateOf(agg, members)])),
+      }));
     } else throw new Error(`KQL subset: no operator ${verb}`);
     if (p.i < p.tokens.length) throw new Error(`KQL subset: unread text in "${stage}"`);
   }
