@@ -171,6 +171,7 @@ export const routes = [
           status: null,
           code: 'auth.invalid-client-secret',
           message: 'AADSTS7000215: Invalid client secret provided.',
+          help: 'create a new client secret in the app registration and PUT the connector with its value (not its ID)',
           durationMs: 182,
         },
       },

@@ -7,6 +7,7 @@ import { azuriteConnectionString } from '../../src/local/azurite';
 import { KeyVaultEmulator } from '../../src/local/keyVaultEmulator';
 import { BusinessCentralFake } from '../fakes/businessCentralFake';
 import { changeMessage } from '../support/changes';
+import { eventually } from '../support/eventually';
 import { TcpProxy } from '../support/tcpProxy';
 import { jsonOf, startTestApp, type TestApp } from '../support/testApp';
 
@@ -97,9 +98,12 @@ describe('storage frozen', () => {
 
 describe('Key Vault frozen', () => {
   it('answers 503 with Retry-After within 15 s to a connector write and a connection test', async () => {
-    const created = await jsonOf(
-      await app.fetch('/api/connectors', { method: 'POST', json: connectorBody('FROZENKV') }),
-    );
+    // A connector whose secret it has never read. Storage was frozen a moment ago: the write is tried until it
+    // goes through (how soon the service recovers is not what this test is about).
+    const created = await eventually(async () => {
+      const res = await app.fetch('/api/connectors', { method: 'POST', json: connectorBody('FROZENKV') });
+      return res.status === 201 ? jsonOf(res) : undefined;
+    }, 60_000);
     expect(created.hasPassword).toBe(true);
     proxies.vault.freeze();
     const [write, test] = await Promise.all([
@@ -109,5 +113,5 @@ describe('Key Vault frozen', () => {
     ]);
     expectUnavailable(write);
     expectUnavailable(test);
-  }, 60_000);
+  }, 120_000);
 });
