@@ -3,7 +3,7 @@
 // it knows nothing of queues, stores or the sync's state.
 import { helpFor } from '../model/codes';
 import type { Diagnosis, DiagnosisStage } from '../model/diagnosis';
-import { isDelivered, type Outcome } from '../model/outcome';
+import { isDelivered, messageWithCode, type Outcome } from '../model/outcome';
 import type { PushBody } from '../model/pushBody';
 import { instruments, statusClass } from '../platform/telemetry';
 import { authorizationFor } from './authorization';
@@ -207,10 +207,7 @@ export function createBackOfficeClient(deps: {
           stage,
           status: outcome.status ?? null,
           code: outcome.code,
-          message:
-            outcome.upstreamCode && !outcome.message.includes(outcome.upstreamCode)
-              ? `${outcome.upstreamCode}: ${outcome.message}`
-              : outcome.message,
+          message: messageWithCode(outcome),
           help: helpFor(outcome.code),
           durationMs: elapsed(),
         });
@@ -224,7 +221,15 @@ export function createBackOfficeClient(deps: {
               if (error instanceof NetworkError) return done('request', classifyNetworkError(error), false);
               throw error;
             }
-            return done('request', { code: 'ok', message: 'connected (TCP and TLS); no request was sent' }, true);
+            const secure = new URL(target.webServiceUri).protocol === 'https:';
+            return done(
+              'request',
+              {
+                code: 'connected',
+                message: `connected (${secure ? 'TCP and TLS' : 'TCP only: plain http, no TLS'}); no request was sent, so whether the endpoint accepts a delivery (its signature check, its answer) was not tested`,
+              },
+              true,
+            );
           }
           const url = new URL(target.webServiceUri);
           if (target.apiType === 'rest') url.searchParams.set('$top', '1');

@@ -7,11 +7,12 @@ import {
   renderedSchema,
   renderRequestSchema,
 } from '../model/actionUri';
+import { unlessMissing } from '../platform/validation';
 import { getServices } from '../services';
 import { ifMatchOf } from './http';
 import { defineRoute } from './route';
 
-const params = z.object({ id: z.uuid({ error: 'must be an action URI id (a UUID)' }) });
+const params = z.object({ id: z.uuid({ error: unlessMissing('must be an action URI id (a UUID)') }) });
 const tags = ['action URIs'];
 const role = 'Connectors.Manage' as const;
 const MAX_BODY = 16 * 1024;
@@ -29,6 +30,7 @@ const etagHeader = { etag: 'The version of the definition; send it back in If-Ma
 export const routes = [
   defineRoute({
     name: 'createActionUri',
+    audit: { operation: 'action-uri.create', resourceType: 'action-uri' },
     method: 'POST',
     route: 'action-uris',
     role,
@@ -108,6 +110,7 @@ export const routes = [
   }),
   defineRoute({
     name: 'replaceActionUri',
+    audit: { operation: 'action-uri.replace', resourceType: 'action-uri' },
     method: 'PUT',
     route: 'action-uris/{id}',
     role,
@@ -129,6 +132,7 @@ export const routes = [
   }),
   defineRoute({
     name: 'deleteActionUri',
+    audit: { operation: 'action-uri.delete', resourceType: 'action-uri' },
     method: 'DELETE',
     route: 'action-uris/{id}',
     role,

@@ -7,11 +7,12 @@ import {
   connectorSchema,
 } from '../model/connector';
 import { diagnosisSchema } from '../model/diagnosis';
+import { unlessMissing } from '../platform/validation';
 import { getServices } from '../services';
 import { ifMatchOf } from './http';
 import { defineRoute } from './route';
 
-const params = z.object({ id: z.uuid({ error: 'must be a connector id (a UUID)' }) });
+const params = z.object({ id: z.uuid({ error: unlessMissing('must be a connector id (a UUID)') }) });
 const MAX_BODY = 64 * 1024;
 const tags = ['connectors'];
 const role = 'Connectors.Manage' as const;
@@ -55,6 +56,7 @@ const createdSchema = connectorSchema
 export const routes = [
   defineRoute({
     name: 'createConnector',
+    audit: { operation: 'connector.create', resourceType: 'connector' },
     method: 'POST',
     route: 'connectors',
     role,
@@ -113,6 +115,7 @@ export const routes = [
   }),
   defineRoute({
     name: 'replaceConnector',
+    audit: { operation: 'connector.replace', resourceType: 'connector' },
     method: 'PUT',
     route: 'connectors/{id}',
     role,
@@ -134,6 +137,7 @@ export const routes = [
   }),
   defineRoute({
     name: 'deleteConnector',
+    audit: { operation: 'connector.delete', resourceType: 'connector' },
     method: 'DELETE',
     route: 'connectors/{id}',
     role,
@@ -154,6 +158,7 @@ export const routes = [
   }),
   defineRoute({
     name: 'testConnector',
+    audit: { operation: 'connector.test', resourceType: 'connector' },
     method: 'POST',
     route: 'connectors/{id}/test',
     role,

@@ -3,10 +3,11 @@ import { z } from 'zod';
 import { helpFor } from '../model/codes';
 import { deliverySchema, deliveryStatuses, deliverySummarySchema } from '../model/delivery';
 import { sourceAppSchema } from '../model/text';
+import { unlessMissing } from '../platform/validation';
 import { getServices } from '../services';
 import { defineRoute } from './route';
 
-const params = z.object({ id: z.uuid({ error: 'must be a delivery id (a UUID)' }) });
+const params = z.object({ id: z.uuid({ error: unlessMissing('must be a delivery id (a UUID)') }) });
 const query = z.strictObject({
   sourceApp: sourceAppSchema.optional().describe('case-insensitive'),
   connectorId: z.uuid().optional(),
@@ -84,6 +85,7 @@ export const routes = [
   }),
   defineRoute({
     name: 'replayDelivery',
+    audit: { operation: 'delivery.replay', resourceType: 'delivery' },
     method: 'POST',
     route: 'deliveries/{id}/replay',
     role: 'Deliveries.Replay',

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { connectorListQuerySchema } from '../model/connector';
 import { connectorHealthSchema } from '../model/health';
+import { unlessMissing } from '../platform/validation';
 import { getServices } from '../services';
 import { defineRoute } from './route';
 
@@ -36,7 +37,7 @@ export const routes = [
     role,
     summary: "A connector's health: status, last success and failure with what to do, the last 24 hours",
     tags,
-    params: z.object({ id: z.uuid({ error: 'must be a connector id (a UUID)' }) }),
+    params: z.object({ id: z.uuid({ error: unlessMissing('must be a connector id (a UUID)') }) }),
     responses: {
       200: { description: 'Its health', schema: connectorHealthSchema, example },
       404: { description: 'No such connector' },

@@ -3,7 +3,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { z } from 'zod';
-import { localActor } from '../model/audit';
+import { type CallContext, localActor } from '../model/audit';
 import { dependencyBounds, withinDeadline } from '../platform/deadline';
 import {
   type AppError,
@@ -12,6 +12,7 @@ import {
   MalformedJsonError,
   PayloadTooLargeError,
   UnsupportedMediaTypeError,
+  ValidationError,
 } from '../platform/errors';
 import { createLogger, invocationSink, type Logger, traceIdOf } from '../platform/logging';
 import { problemContentType, problemForUnknown } from '../platform/problem';
@@ -33,9 +34,16 @@ export function serve(route: RouteDeclaration) {
         const role = typeof route.role === 'function' ? route.role(request) : route.role;
         // Who calls is settled first: a refused caller learns nothing of the request's validity.
         const actor = role ? await getServices().authenticate(request, role, log) : localActor;
-        const params = route.params ? parseWith(route.params, request.params, 'path', ['path']) : undefined;
-        const query = route.query ? readQuery(request, route.query) : undefined;
-        const body = route.body ? await readJsonBody(request, route.body.schema, route.body.maxBytes) : undefined;
+        const call = { actor, correlationId };
+        const { params, query, body } = await refusalsAudited(route, request, call, log, async () => {
+          const params = route.params ? parseWith(route.params, request.params, 'path', ['path']) : undefined;
+          const query = route.query ? readQuery(request, route.query) : undefined;
+          const pathId = route.method === 'PUT' ? (params as { id?: string } | undefined)?.id : undefined;
+          const body = route.body
+            ? await readJsonBody(request, route.body.schema, route.body.maxBytes, pathId)
+            : undefined;
+          return { params, query, body };
+        });
         for (const secret of route.body?.secrets?.(body) ?? []) releases.push(registerSecret(secret));
         const result = await route.handler({
           request,
@@ -44,7 +52,7 @@ export function serve(route: RouteDeclaration) {
           query,
           body,
           log,
-          call: { actor, correlationId },
+          call,
           correlationId,
         });
         return toResponse(result, request);
@@ -112,11 +120,36 @@ function safeSummary(error: unknown): unknown {
 export const ifMatchOf = (request: HttpRequest): string | undefined =>
   request.headers.get('if-match')?.trim() || undefined;
 
-/** Reads a JSON body: content type, size cap, syntax, then the schema. */
+/**
+ * A request an audited route refuses before its use case runs (a body that does not parse, a path id the body
+ * contradicts) is on the audit trail too, as failed with the problem's code: one rule for every refusal.
+ */
+async function refusalsAudited<T>(
+  route: RouteDeclaration,
+  request: HttpRequest,
+  call: CallContext,
+  log: Logger,
+  read: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    if (route.audit && isAppError(error) && error.status < 500)
+      await getServices().audit.record(
+        call,
+        { ...route.audit, resourceId: request.params.id ?? '-', outcome: 'failed', detail: error.code },
+        log,
+      );
+    throw error;
+  }
+}
+
+/** Reads a JSON body: content type, size cap, syntax, the path's id (a PUT), then the schema. */
 async function readJsonBody<S extends z.ZodType>(
   request: HttpRequest,
   schema: S,
   maxBytes: number,
+  pathId?: string,
 ): Promise<z.output<S>> {
   const type = request.headers.get('content-type') ?? '';
   if (!/^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(type)) {
@@ -140,6 +173,12 @@ async function readJsonBody<S extends z.ZodType>(
         : `The body is not valid JSON${position ? ` (error at position ${position})` : ' (it ends too early or has a stray character)'}.`,
     );
   }
+  // A body read with GET may be sent back with its id; an id of another resource is a mistake, not ignored.
+  const bodyId = (value as { id?: unknown } | null)?.id;
+  if (pathId !== undefined && bodyId !== undefined && bodyId !== null && bodyId !== pathId)
+    throw new ValidationError('The body is not valid.', [
+      { path: 'id', message: `must be the id in the path (${pathId}), or left out`, code: 'id_mismatch' },
+    ]);
   return parseWith(schema, value, 'body');
 }
 

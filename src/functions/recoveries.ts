@@ -2,11 +2,12 @@
 // triggers.ts).
 import { z } from 'zod';
 import { recoverRequestSchema, recoverySchema, resyncRequestSchema } from '../model/recovery';
+import { unlessMissing } from '../platform/validation';
 import { getServices } from '../services';
 import { defineRoute } from './route';
 
-const connectorParams = z.object({ id: z.uuid({ error: 'must be a connector id (a UUID)' }) });
-const recoveryParams = z.object({ id: z.uuid({ error: 'must be a recovery id (a UUID)' }) });
+const connectorParams = z.object({ id: z.uuid({ error: unlessMissing('must be a connector id (a UUID)') }) });
+const recoveryParams = z.object({ id: z.uuid({ error: unlessMissing('must be a recovery id (a UUID)') }) });
 const tags = ['sync'];
 const MAX_BODY = 4 * 1024;
 
@@ -27,6 +28,7 @@ const locationOf = (id: string, requestUrl: string) => new URL(`/api/recoveries/
 export const routes = [
   defineRoute({
     name: 'recoverConnector',
+    audit: { operation: 'connector.recover', resourceType: 'connector' },
     method: 'POST',
     route: 'connectors/{id}/recover',
     role: 'Deliveries.Replay',
@@ -48,6 +50,7 @@ export const routes = [
   }),
   defineRoute({
     name: 'resyncConnector',
+    audit: { operation: 'connector.resync', resourceType: 'connector' },
     method: 'POST',
     route: 'connectors/{id}/resync',
     role: 'Deliveries.Replay',

@@ -6,6 +6,7 @@ import type { z } from 'zod';
 import type { Role } from '../auth/roles';
 import type { CallContext } from '../model/audit';
 import type { Logger } from '../platform/logging';
+import type { AuditOperation, AuditResourceType } from '../model/audit';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
@@ -63,6 +64,11 @@ export interface RouteDeclaration<
     documented?: z.ZodType;
     secrets?: (body: z.output<B>) => Array<string | null | undefined>;
   };
+  /**
+   * What the audit trail calls this request. The use case records how it ended; a request refused before it
+   * (a body that does not parse, a wrong path id) is recorded as failed here, with the problem's code.
+   */
+  audit?: { operation: AuditOperation; resourceType: AuditResourceType };
   /** Every status the handler answers with (problem statuses are documented as problem+json). */
   responses: Record<number, ResponseDoc>;
   /** Left out of the OpenAPI document (the catch-all). */

@@ -1,8 +1,12 @@
 // The appointment change a producer sends (docs/contracts.md, schemaVersion 1): on the queue, base64 JSON.
 import { z } from 'zod';
+import { unlessMissing } from '../platform/validation';
 import { guidSchema, sourceAppSchema, sourceTypeSchema, text } from './text';
 
-const isoDateTime = z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date and time with an offset' });
+const isoDateTime = z.iso.datetime({
+  offset: true,
+  error: unlessMissing('must be an ISO 8601 date and time with an offset'),
+});
 
 export const appointmentSchema = z.strictObject({
   appointmentId: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
@@ -44,9 +48,9 @@ const traceparent = z
 export const appointmentChangeSchema = z
   .strictObject({
     schemaVersion: z.literal(SUPPORTED_SCHEMA_VERSION, {
-      error: `must be ${SUPPORTED_SCHEMA_VERSION}, the only schema version this service reads`,
+      error: unlessMissing(`must be ${SUPPORTED_SCHEMA_VERSION}, the only schema version this service reads`),
     }),
-    messageId: z.uuid({ error: 'must be a UUID' }),
+    messageId: z.uuid({ error: unlessMissing('must be a UUID') }),
     databaseAction: z.enum(['I', 'U', 'D']),
     revision: z
       .number({
@@ -55,9 +59,9 @@ export const appointmentChangeSchema = z
             ? 'is required: a whole number that grows with every change of the appointment'
             : 'must be a whole number that grows with every change of the appointment',
       })
-      .int({ error: 'must be a whole number' })
-      .min(0, { error: 'must be at least 0' })
-      .max(Number.MAX_SAFE_INTEGER, { error: `must be at most ${Number.MAX_SAFE_INTEGER}` }),
+      .int({ error: unlessMissing('must be a whole number') })
+      .min(0, { error: unlessMissing('must be at least 0') })
+      .max(Number.MAX_SAFE_INTEGER, { error: unlessMissing(`must be at most ${Number.MAX_SAFE_INTEGER}`) }),
     occurredAt: isoDateTime,
     /** The producer's trace (W3C traceparent); POST /api/appointments fills it from the request. */
     traceparent: traceparent.optional(),

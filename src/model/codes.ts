@@ -9,6 +9,11 @@ export const connectionTestCodes = {
     meaning: '(connection test only) the credentials, the token and a harmless request all worked',
     help: 'nothing',
   },
+  connected: {
+    meaning:
+      '(connection test of a webhook only) the host accepted a connection (and a TLS handshake, for https); no request was sent, so the endpoint was not asked to take a delivery',
+    help: "post a change and read its delivery row: the endpoint's answer to a signed delivery is what proves it",
+  },
 } as const satisfies Record<string, CodeEntry>;
 
 export const codeCatalogue: Readonly<Record<string, CodeEntry>> = {

@@ -1,6 +1,7 @@
 // Connector shapes: what a client sends (input), what it gets back (public) and what the table keeps (stored).
 // The password is write-only: it lives in Key Vault and is part of no output.
 import { z } from 'zod';
+import { unlessMissing } from '../platform/validation';
 import { noControlChars, sourceAppSchema, sourceTypeSchema, text } from './text';
 
 export const backOffices = ['bc-online', 'bc-onprem', 'nav', 'webhook'] as const;
@@ -52,7 +53,7 @@ export const connectorInputSchema = z
       .optional()
       .describe('write-only; on PUT, omit to keep the stored one, null to clear it'),
     secretExpiresAt: z.iso
-      .datetime({ offset: true, error: 'must be an ISO 8601 date and time with an offset' })
+      .datetime({ offset: true, error: unlessMissing('must be an ISO 8601 date and time with an offset') })
       .nullable()
       .optional()
       .describe("when the secret (client secret, password) expires; kept as the Key Vault secret's expiry"),

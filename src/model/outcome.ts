@@ -143,5 +143,9 @@ export const outcomeCodes = {
 
 export type OutcomeCode = keyof typeof outcomeCodes;
 
+/** The outcome's message with the back office's or Entra's own code in front, once (Entra's messages start with it). */
+export const messageWithCode = (o: Pick<Outcome, 'message' | 'upstreamCode'>): string =>
+  o.upstreamCode && !o.message.includes(o.upstreamCode) ? `${o.upstreamCode}: ${o.message}` : o.message;
+
 export const isDelivered = (outcome: Pick<Outcome, 'kind'>): boolean =>
   outcome.kind === 'delivered' || outcome.kind === 'duplicate';

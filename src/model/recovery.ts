@@ -1,10 +1,14 @@
 // Recoveries: sending a connector again, in bulk, what its delivery log says failed (recover), or the latest
 // revision of every appointment of its source app (resync). Asked for over HTTP, worked off a queue in pages.
 import { z } from 'zod';
+import { unlessMissing } from '../platform/validation';
 import { actorSchema } from './audit';
 import { deliveryStatuses } from './delivery';
 
-const moment = z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date and time with an offset' });
+const moment = z.iso.datetime({
+  offset: true,
+  error: unlessMissing('must be an ISO 8601 date and time with an offset'),
+});
 
 /** The statuses a recover may pick; what the sync still works on (retrying) is not among them. */
 const recoverableStatuses = deliveryStatuses.filter((s) => s !== 'retrying' && s !== 'no-connector');

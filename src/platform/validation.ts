@@ -12,6 +12,20 @@ export function formatPath(segments: ReadonlyArray<PropertyKey>): string {
   return out;
 }
 
+/** What a missing value is told (zod's own words are "expected string, received undefined"). */
+export const REQUIRED = 'is required';
+
+/** A schema's message for a wrong value that still says "is required" for a missing one. */
+export const unlessMissing =
+  (message: string) =>
+  (issue: { input?: unknown }): string =>
+    issue.input === undefined ? REQUIRED : message;
+
+/** Parse options for every boundary: a missing value "is required", whatever its type. */
+export const boundaryParse = {
+  error: (issue: { input?: unknown }) => (issue.input === undefined ? REQUIRED : undefined),
+};
+
 /** zod issues as problem field errors: a path and a message, never the rejected value. */
 export function fieldErrors(error: z.ZodError, prefix: string[] = []): FieldError[] {
   return error.issues.map((issue) => {
@@ -31,7 +45,7 @@ export function parseWith<S extends z.ZodType>(
   what: string,
   prefix: string[] = [],
 ): z.output<S> {
-  const result = schema.safeParse(value);
+  const result = schema.safeParse(value, boundaryParse);
   if (!result.success) throw new ValidationError(`The ${what} is not valid.`, fieldErrors(result.error, prefix));
   return result.data;
 }

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import type { AppointmentChange } from '../model/appointmentChange';
 import type { StoredConnector } from '../model/connector';
 import type { AttemptRecord, DeliveryStatus } from '../model/delivery';
-import type { Outcome } from '../model/outcome';
+import { messageWithCode, type Outcome } from '../model/outcome';
 import { deliveryId } from '../model/pushBody';
 import type { Logger } from '../platform/logging';
 import { redact, redactAndTruncate } from '../platform/redact';
@@ -68,14 +68,14 @@ export function attemptOf(outcome: Outcome, attempt: number, at: number): Attemp
     status: outcome.status ?? null,
     code: outcome.code,
     durationMs: outcome.durationMs,
-    message: outcome.message,
+    message: messageWithCode(outcome),
   };
 }
 
 export function detailsOf(outcome: Outcome): RowDetails {
   return {
     code: outcome.code,
-    message: outcome.upstreamCode ? `${outcome.upstreamCode}: ${outcome.message}` : outcome.message,
+    message: messageWithCode(outcome),
     lastHttpStatus: outcome.status ?? null,
     durationMs: outcome.durationMs,
   };

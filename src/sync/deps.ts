@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import type { AuditTrail } from '../audit/auditTrail';
 import type { StoredConnector } from '../model/connector';
 import type { Logger } from '../platform/logging';
+import { boundaryParse } from '../platform/validation';
 import type { SyncQueues } from '../queues/syncQueues';
 import type { LatestRevisionStore } from '../stores/latestRevisionStore';
 import type { ConnectorsOf } from './connectorCache';
@@ -43,7 +44,7 @@ export async function readOrRecord<S extends z.ZodType>(
   message: { value: unknown; text: string; traceId: string | null; unreadable?: string },
   log: Logger,
 ): Promise<z.output<S> | undefined> {
-  const parsed = schema.safeParse(message.value);
+  const parsed = schema.safeParse(message.value, boundaryParse);
   if (parsed.success) return parsed.data;
   const reason = message.unreadable ?? describeIssues(parsed.error.issues);
   await deps.deliveries.recordUnreadable(message.text, reason, log, 'sync.malformed', message.traceId);

@@ -112,7 +112,14 @@ describe('POST /api/connectors/{id}/test', () => {
       webServiceUri: `${listening.url}/in`,
       password: 'whsec_c2VjcmV0',
     });
-    expect(hook).toMatchObject({ ok: true, stage: 'request', code: 'ok' });
+    expect(hook).toMatchObject({
+      ok: true,
+      stage: 'request',
+      code: 'connected',
+      message:
+        'connected (TCP only: plain http, no TLS); no request was sent, so whether the endpoint accepts a delivery (its signature check, its answer) was not tested',
+      help: "post a change and read its delivery row: the endpoint's answer to a signed delivery is what proves it",
+    });
     expect(listening.requests).toHaveLength(0); // connected, sent nothing
     await listening.stop();
     const refused = await testConnector({

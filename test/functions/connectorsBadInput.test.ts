@@ -197,3 +197,47 @@ describe('fuzz', () => {
     expect(statuses.filter((s) => s === 400).length).toBeGreaterThan(100);
   }, 120_000);
 });
+
+describe('refusals', () => {
+  const auditOf = async (correlationId: string | null) => {
+    const page = await jsonOf(await app.fetch('/api/audit?resourceType=connector&pageSize=1000'));
+    return page.items.filter((e: { correlationId: string }) => e.correlationId === correlationId);
+  };
+
+  it('a PUT whose body names another id is refused (400 on `id`) and changes nothing', async () => {
+    const { id } = await jsonOf(await post({ ...valid, sourceApp: 'IDMISMATCH' }));
+    const connector = await jsonOf(await app.fetch(`/api/connectors/${id}`));
+    const other = '0f0e0d0c-0b0a-4909-8807-060504030201';
+    const res = await app.fetch(`/api/connectors/${connector.id}`, {
+      method: 'PUT',
+      json: { ...connector, id: other, name: 'Renamed' },
+    });
+    expect(res.status).toBe(400);
+    expect((await jsonOf(res)).errors).toEqual([
+      { path: 'id', message: `must be the id in the path (${connector.id}), or left out`, code: 'id_mismatch' },
+    ]);
+    expect((await jsonOf(await app.fetch(`/api/connectors/${connector.id}`))).name).toBe('Hook');
+    // Sent back as GET gave it (its own id), the body is taken.
+    const same = await app.fetch(`/api/connectors/${connector.id}`, {
+      method: 'PUT',
+      json: { ...connector, name: 'Renamed' },
+    });
+    expect(same.status).toBe(200);
+  });
+
+  it('a write refused before its use case runs is on the audit trail, as failed with the problem code', async () => {
+    const malformed = await post('{"name": ');
+    expect(malformed.status).toBe(400);
+    expect(await auditOf(malformed.headers.get('x-correlation-id'))).toMatchObject([
+      { operation: 'connector.create', resourceId: '-', outcome: 'failed', detail: 'malformed-json' },
+    ]);
+    const invalid = await post({ ...valid, backOffice: 'sap' });
+    expect(await auditOf(invalid.headers.get('x-correlation-id'))).toMatchObject([
+      { operation: 'connector.create', outcome: 'failed', detail: 'validation-failed' },
+    ]);
+    // A read is not audited, refused or not.
+    const badRead = await app.fetch('/api/connectors/not-a-uuid');
+    expect(badRead.status).toBe(400);
+    expect(await auditOf(badRead.headers.get('x-correlation-id'))).toEqual([]);
+  });
+});

@@ -75,6 +75,27 @@ function queues() {
 const policy = { delaysMs: [1000], horizonMs: 3_600_000 };
 
 describe('settle', () => {
+  it("names Entra's code once in the row and its history, whether or not the message starts with it", async () => {
+    const { q } = queues();
+    const settle = createSettler({ deliveries, queues: q, policy, now: Date.now });
+    const [a, b] = [pending(), pending()];
+    const entra = (message: string) => ({
+      kind: 'permanent' as const,
+      code: 'auth.invalid-client-secret' as const,
+      status: 401,
+      upstreamCode: 'AADSTS7000215',
+      message,
+      durationMs: 3,
+    });
+    await settle.outcome(a, entra('AADSTS7000215: Invalid client secret provided.'));
+    await settle.outcome(b, entra('Invalid client secret provided.'));
+    for (const p of [a, b]) {
+      const row = (await deliveries.find(p.base.id))!.value;
+      expect(row.message).toBe('AADSTS7000215: Invalid client secret provided.');
+      expect(row.history.map((h) => h.message)).toEqual(['AADSTS7000215: Invalid client secret provided.']);
+    }
+  });
+
   it('writes "retrying" before queueing the change again, for a transient result, a spent budget and a wait', async () => {
     const { q, rowAtSend, track } = queues();
     const settle = createSettler({ deliveries, queues: q, policy, now: Date.now });
