@@ -4,9 +4,8 @@
 import type { HttpRequest, InvocationContext, Timer } from '@azure/functions';
 import type { z } from 'zod';
 import type { Role } from '../auth/roles';
-import type { CallContext } from '../model/audit';
+import type { AuditOperation, AuditResourceType, CallContext } from '../model/audit';
 import type { Logger } from '../platform/logging';
-import type { AuditOperation, AuditResourceType } from '../model/audit';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
