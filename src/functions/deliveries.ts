@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { helpFor } from '../model/codes';
 import { deliverySchema, deliveryStatuses, deliverySummarySchema } from '../model/delivery';
 import { sourceAppSchema } from '../model/text';
+import { redactAndTruncate } from '../platform/redact';
 import { unlessMissing } from '../platform/validation';
 import { getServices } from '../services';
 import { defineRoute } from './route';
@@ -21,10 +22,17 @@ const query = z.strictObject({
 });
 const tags = ['sync'];
 
-/** The API never returns the kept change text; it adds what to do about the row's code. */
-const publicRow = <T extends { change: unknown; code: string | null }>({ change: _change, ...row }: T) => ({
+/**
+ * The API returns the kept change text only of a message that could not be read (its row has no appointment):
+ * there it is all there is to see. It adds what to do about the row's code.
+ */
+const publicRow = <T extends { change: string | null; code: string | null; appointmentGuid: string | null }>({
+  change,
+  ...row
+}: T) => ({
   ...row,
   help: helpFor(row.code),
+  text: change !== null && row.appointmentGuid === null ? redactAndTruncate(change, 2000) : null,
 });
 
 export const routes = [
@@ -93,12 +101,18 @@ export const routes = [
     tags,
     params,
     responses: {
-      202: { description: 'Replay queued', schema: deliverySchema },
+      202: {
+        description: 'Replay queued: the row says so (retrying, sync.replay-queued) until the replay settles it',
+        schema: deliverySchema,
+        headers: { location: 'URL of the delivery: GET it to see how the replay ended' },
+      },
       404: { description: 'No such delivery' },
       409: { description: 'Not replayable: the message was malformed or too large to keep (not-replayable)' },
     },
-    async handler({ params, call, log }) {
-      return { status: 202, body: publicRow(await getServices().sync.replay(params.id, call, log)) };
+    async handler({ params, request, call, log }) {
+      const row = await getServices().sync.replay(params.id, call, log);
+      const location = new URL(`/api/deliveries/${row.id}`, request.url).toString();
+      return { status: 202, body: publicRow(row), headers: { location } };
     },
   }),
 ];

@@ -60,6 +60,12 @@ export const deliverySchema = deliveryRowSchema
       .string()
       .nullable()
       .describe("what to do about the row's code (the code catalogue's help); null for a row without a code"),
+    text: z
+      .string()
+      .nullable()
+      .describe(
+        'for a message that could not be read (sync.malformed, sync.poisoned): the message as it was queued, redacted and cut to 2,000 characters; null otherwise',
+      ),
   })
   .meta({ title: 'Delivery' });
 

@@ -32,6 +32,19 @@ export const rowIdFor = (kind: string, text: string) =>
 export const traceIdOfParent = (traceparent: string | undefined) =>
   traceparent ? (/^[\da-f]{2}-([\da-f]{32})-/.exec(traceparent)?.[1] ?? null) : null;
 
+/** The messageId a message that could not be read as a change may still carry (a UUID), or null. */
+function messageIdIn(text: string): string | null {
+  try {
+    const id = (JSON.parse(text) as { messageId?: unknown; change?: { messageId?: unknown } } | null) ?? {};
+    const candidate = id.messageId ?? id.change?.messageId;
+    return typeof candidate === 'string' && /^[\da-f]{8}(-[\da-f]{4}){3}-[\da-f]{12}$/i.test(candidate)
+      ? candidate
+      : null;
+  } catch {
+    return null;
+  }
+}
+
 export function rowBase(
   connector: Pick<StoredConnector, 'id' | 'name'> | null,
   change: AppointmentChange,
@@ -107,6 +120,8 @@ export type RowListener = (written: RowWritten) => void;
 
 export interface RecordOptions {
   fresh?: boolean;
+  /** An explicit request (a replay): it rewrites even a row that says delivered. */
+  requested?: boolean;
   backOffice?: string;
   enqueuedAt?: number;
 }
@@ -127,15 +142,22 @@ export function createDeliveryLog(store: DeliveryStore, now: () => number, liste
     const history = [...(current?.history ?? [])];
     // A write whose answer was lost (a timeout after the service had applied it) is applied again on the row it
     // made: the attempt is there already, and counts once.
-    const known = attempt && history.some((h) => h.at === attempt.at && h.attempt === attempt.attempt);
+    const known = attempt && history.some((h) => h.at === attempt.at && h.code === attempt.code);
+    const counted = attempt && !known && attempt.attempt > 0;
+    const attempts = (current?.attempts ?? 0) + (counted ? 1 : 0);
+    // An attempt is numbered by the row, not by the run that made it: a replay or a recovery goes on counting.
     if (attempt && !known)
-      history.push({ ...attempt, ...(attempt.message ? { message: redactAndTruncate(attempt.message, 300) } : {}) });
+      history.push({
+        ...attempt,
+        ...(counted ? { attempt: attempts } : {}),
+        ...(attempt.message ? { message: redactAndTruncate(attempt.message, 300) } : {}),
+      });
     return {
       ...base,
       message: base.message === null ? null : redactAndTruncate(base.message, 1000),
       change: base.change ?? current?.change ?? null,
       status,
-      attempts: (current?.attempts ?? 0) + (attempt && !known && attempt.attempt > 0 ? 1 : 0),
+      attempts,
       createdAt: current?.createdAt ?? stamp,
       updatedAt: stamp,
       history: history.slice(-MAX_HISTORY),
@@ -148,6 +170,7 @@ export function createDeliveryLog(store: DeliveryStore, now: () => number, liste
     status: DeliveryStatus,
     attempt?: AttemptRecord,
     fresh = true,
+    requested = false,
   ): Promise<Omit<RowWritten, 'backOffice' | 'enqueuedAt'> & { applied: boolean }> {
     // Most rows are new: one transaction creates the row with its pointer (and its message's index entry). While
     // rows of the old layout may exist, the row is looked for first, since its id may already have one there; so
@@ -160,7 +183,7 @@ export function createDeliveryLog(store: DeliveryStore, now: () => number, liste
     // The id is taken (a redelivery, a retry, another instance): read the row, merge, replace with its ETag.
     for (let round = 0; ; round++) {
       const found = await store.find(base.id, rowPartition(base));
-      if (found && !attempt && settledBefore(found.value, base, status))
+      if (found && !attempt && !requested && settledBefore(found.value, base, status))
         return { row: found.value, previous: found.value.status, attempted: false, applied: false };
       const row = next(base, found?.value, status, attempt, new Date(now()).toISOString());
       if (!found) {
@@ -195,7 +218,13 @@ export function createDeliveryLog(store: DeliveryStore, now: () => number, liste
     attempt?: AttemptRecord,
     options: RecordOptions = {},
   ): Promise<StoredDelivery> {
-    const { applied, ...written } = await write({ ...base, ...details }, status, attempt, options.fresh ?? true);
+    const { applied, ...written } = await write(
+      { ...base, ...details },
+      status,
+      attempt,
+      options.fresh ?? true,
+      options.requested,
+    );
     const { row } = written;
     if (applied) tell({ ...written, backOffice: options.backOffice, enqueuedAt: options.enqueuedAt });
     const fields = {
@@ -237,7 +266,7 @@ export function createDeliveryLog(store: DeliveryStore, now: () => number, liste
       const { applied, ...written } = await write(
         {
           id: rowIdFor('message', text),
-          messageId: null,
+          messageId: messageIdIn(text),
           traceId,
           connectorId: null,
           connectorName: null,
@@ -262,12 +291,19 @@ export function createDeliveryLog(store: DeliveryStore, now: () => number, liste
       log.warn('delivery.outcome', { status: 'failed', code, reason, traceId });
     },
 
-    logAttempt(log: Logger, connector: StoredConnector, change: AppointmentChange, outcome: Outcome, attempt: number) {
+    logAttempt(
+      log: Logger,
+      connector: StoredConnector,
+      change: AppointmentChange,
+      outcome: Outcome,
+      attempt: number,
+      traceId: string | null,
+    ) {
       log.info('delivery.attempt', {
         connectorId: connector.id,
         backOffice: connector.backOffice,
         messageId: change.messageId,
-        traceId: traceIdOfParent(change.traceparent),
+        traceId,
         sourceApp: change.appointment.sourceApp,
         appointmentId: change.appointment.appointmentId,
         revision: change.revision,

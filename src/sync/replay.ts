@@ -48,6 +48,10 @@ export function replayDelivery(deps: SyncDeps, id: string, call: CallContext, lo
         },
         row.connectorId ? 'retrying' : status,
         log,
+        {},
+        undefined,
+        // The row is there (it was just read), and says what was asked even when it said delivered.
+        { fresh: false, requested: true },
       );
       return { value: updated, resourceId: id, detail: row.connectorId ? 'to its connector' : 'routed again' };
     },

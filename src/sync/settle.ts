@@ -91,7 +91,7 @@ export function createSettler(deps: SettleDeps) {
     /** The back office answered (or could not be reached): record it, retry a transient result until the horizon. */
     async outcome(p: PendingDelivery, outcome: Outcome): Promise<void> {
       const attempt = p.attempt + 1;
-      deps.deliveries.logAttempt(p.log, p.connector, p.change, outcome, attempt);
+      deps.deliveries.logAttempt(p.log, p.connector, p.change, outcome, attempt, p.base.traceId);
       const record = attemptOf(outcome, attempt, deps.now());
       const details = detailsOf(outcome);
       if (isDelivered(outcome)) {

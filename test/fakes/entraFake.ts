@@ -191,9 +191,26 @@ export class EntraFake {
     // `npm run fakes`: a token for trying the API by hand, with the roles asked for.
     const byHand = /^\/_fake\/api-token\/([^/]+)$/.exec(req.path);
     if (byHand && req.method === 'POST') {
-      const asked = JSON.parse(req.body || '{}') as { roles?: string[]; name?: string };
+      let asked: { roles?: unknown; name?: unknown };
+      try {
+        asked = JSON.parse(req.body || '{}') as typeof asked;
+      } catch {
+        return jsonReply(400, { error: 'invalid_request', error_description: 'the body is not JSON' });
+      }
+      // A misspelt parameter ("role") would give a token without roles and a puzzling 403 later: say so now.
+      const unknown = Object.keys(asked).filter((k) => k !== 'roles' && k !== 'name');
+      const rolesOk =
+        asked.roles === undefined || (Array.isArray(asked.roles) && asked.roles.every((r) => typeof r === 'string'));
+      if (unknown.length || !rolesOk || (asked.name !== undefined && typeof asked.name !== 'string'))
+        return jsonReply(400, {
+          error: 'invalid_request',
+          error_description: `takes {"roles": ["Connectors.Manage", ...], "name": "..."}${unknown.length ? `; unknown: ${unknown.join(', ')}` : ''}`,
+        });
       return jsonReply(200, {
-        access_token: this.apiToken(byHand[1]!, { roles: asked.roles ?? [], name: asked.name ?? 'by hand' }),
+        access_token: this.apiToken(byHand[1]!, {
+          roles: (asked.roles as string[] | undefined) ?? [],
+          name: (asked.name as string | undefined) ?? 'by hand',
+        }),
       });
     }
     if (req.path === '/_fake/stats') return jsonReply(200, { tokenRequests: this.tokenRequests });

@@ -292,6 +292,7 @@ describe('routing and delivery', () => {
     const rowId = deliveryId(id, c.appointment.appointmentGuid, 1);
     const replay = await app.fetch(`/api/deliveries/${rowId}/replay`, { method: 'POST' });
     expect(replay.status).toBe(202);
+    expect(replay.headers.get('location')).toBe(`${app.url}/api/deliveries/${rowId}`);
     await rowsAre(`sourceApp=${sourceApp}`, 1, ['delivered']);
     expect(bc.inserted.has(rowId)).toBe(true);
     // Replaying a delivered change is harmless: the back office says duplicate.
@@ -345,7 +346,9 @@ describe('bad messages end in the log, never in a loop', () => {
 
   it('records a malformed change once, with its reason, without retrying it', async () => {
     const marker = randomUUID();
-    await rawQueue().sendMessage(Buffer.from(JSON.stringify({ schemaVersion: 2, marker })).toString('base64'));
+    const messageId = randomUUID();
+    const sent = JSON.stringify({ schemaVersion: 2, messageId, marker, password: 'malformed-row-secret-1' });
+    await rawQueue().sendMessage(Buffer.from(sent).toString('base64'));
     const [row] = await eventually(async () => {
       const rows = (await deliveries('status=failed')).filter(
         (r) => String(r.code) === 'sync.malformed' && String(r.message).includes('schemaVersion'),
@@ -355,6 +358,10 @@ describe('bad messages end in the log, never in a loop', () => {
     expect(row!.attempts).toBe(0);
     const detail = await jsonOf(await app.fetch(`/api/deliveries/${row!.id}`));
     expect(detail.history[0]).toMatchObject({ code: 'sync.malformed' });
+    // What there is to see of it: its messageId, and its text (redacted).
+    expect(detail.messageId).toBe(messageId);
+    expect(detail.text).toBe(sent.replace('malformed-row-secret-1', '***'));
+    expect((await deliveries(`messageId=${messageId}`)).map((r) => r.id)).toEqual([row!.id]);
     expect((await app.fetch(`/api/deliveries/${row!.id}/replay`, { method: 'POST' })).status).toBe(409);
   });
 

@@ -30,14 +30,15 @@ const workItem = (connectorId: string, overrides: Partial<WorkItemMessage> = {})
 });
 
 describe('handleWorkItem', () => {
-  it('sends a retry to its connector, counting the attempts made before it', async () => {
+  it('sends a retry to its connector; the attempt is numbered by the row, which the history agrees with', async () => {
     const app = createUnitApp();
     const c = await app.connector();
+    // The item says two attempts were made, but its row (lost with a purge, say) holds none: the row counts.
     const item = workItem(c.id, { attempt: 2 });
     await app.services.sync.handleWorkItem(app.message(item), app.log);
     const row = await app.services.sync.getDelivery(deliveryId(c.id, item.change.appointment.appointmentGuid, 1));
     expect(row).toMatchObject({ status: 'delivered', attempts: 1 });
-    expect(row.history.map((h) => h.attempt)).toEqual([3]);
+    expect(row.history.map((h) => h.attempt)).toEqual([1]);
   });
 
   it('records a delivery whose connector was deleted meanwhile as failed, and sends nothing', async () => {
@@ -87,7 +88,32 @@ describe('replay', () => {
       [c.id, 'replay', 0],
     ]);
     await app.drain();
-    expect(await app.services.sync.getDelivery(id)).toMatchObject({ status: 'delivered', code: 'delivered' });
+    const landed = await app.services.sync.getDelivery(id);
+    expect(landed).toMatchObject({ status: 'delivered', code: 'delivered', attempts: 2 });
+    // The replay's attempt is the row's second, not a first again.
+    expect(landed.history.map((h) => [h.attempt, h.code])).toEqual([
+      [1, 'http.rejected'],
+      [2, 'delivered'],
+    ]);
+  });
+
+  it('says a replay of a delivered change is queued, and the back office then answers duplicate', async () => {
+    const app = createUnitApp();
+    const c = await app.connector();
+    const change = changeMessage('BCCRONUSUS');
+    await app.services.sync.handleChange(app.message(change), app.log);
+    const id = deliveryId(c.id, change.appointment.appointmentGuid, 1);
+    expect(await app.services.sync.replay(id, call, app.log)).toMatchObject({
+      status: 'retrying',
+      code: 'sync.replay-queued',
+    });
+    await app.drain();
+    const row = await app.services.sync.getDelivery(id);
+    expect(row).toMatchObject({ status: 'duplicate', attempts: 2 });
+    expect(row.history.map((h) => [h.attempt, h.outcome])).toEqual([
+      [1, 'delivered'],
+      [2, 'duplicate'],
+    ]);
   });
 
   it('routes a "no connector" change again once a connector exists', async () => {
