@@ -13,10 +13,11 @@ import { createTokenService, type TokenService } from './backOffice/tokens';
 import { createConnectorUseCases } from './connectors/connectorUseCases';
 import type { Actor } from './model/audit';
 import { credentialStatusOf } from './model/connector';
+import { appVersion } from './platform/appInfo';
 import { type Clock, systemClock } from './platform/clock';
 import { type AppConfig, loadConfig } from './platform/config';
 import { dependencyBounds, withinDeadline } from './platform/deadline';
-import { instanceId } from './platform/instance';
+import { instanceId, instanceName } from './platform/instance';
 import type { Logger } from './platform/logging';
 import { consoleSink, createLogger } from './platform/logging';
 import { tableNames } from './platform/resourceNames';
@@ -32,6 +33,7 @@ import { createBudgetStore } from './stores/budgetStore';
 import { createConnectorStore } from './stores/connectorStore';
 import { createDeliveryStore } from './stores/deliveryStore';
 import { createHealthStore } from './stores/healthStore';
+import { createInstanceStore, type InstanceStore } from './stores/instanceStore';
 import { createLatestRevisionStore } from './stores/latestRevisionStore';
 import { createRecoveryStore } from './stores/recoveryStore';
 import { createSyncStateStore } from './stores/syncStateStore';
@@ -102,6 +104,9 @@ export function createServices(config: AppConfig, adapters: Adapters = realAdapt
   });
   // What this instance counted and did not write yet is written when it stops.
   onShutdown(() => health.close());
+  const instances = createInstanceStore(table(tableNames.instances));
+  const heartbeat = startHeartbeat(instances, now, createLogger(consoleSink, { component: 'instances', instanceId }));
+  onShutdown(() => heartbeat.stop());
   const deliveries = createDeliveryLog(
     createDeliveryStore(table(tableNames.deliveries), batcher(tableNames.deliveries), now),
     now,
@@ -221,6 +226,9 @@ export function createServices(config: AppConfig, adapters: Adapters = realAdapt
       }
     },
 
+    /** The instances that ran in the last 90 s (their heartbeats), for deep health. */
+    liveInstances: () => instances.seenSince(now() - 90_000),
+
     checkDependencies: () =>
       Promise.all([
         timed('tables', () => connectorStore.ping()),
@@ -273,6 +281,25 @@ export function createServices(config: AppConfig, adapters: Adapters = realAdapt
         token = page.continuationToken ?? undefined;
       } while (token);
       log.info('credentials.checked', { warned });
+    },
+  };
+}
+
+/** This instance's row among the instances: written now, every 30 s, and removed when it stops. */
+function startHeartbeat(store: InstanceStore, now: () => number, log: Logger) {
+  const startedAt = now();
+  const version = appVersion();
+  const beat = () =>
+    store
+      .beat(instanceId, { name: instanceName, version, startedAt, at: now() })
+      .catch((error: unknown) => log.warn('instance.heartbeat-failed', { error }));
+  void beat();
+  const timer = setInterval(() => void beat(), 30_000);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await store.remove(instanceId).catch(() => undefined);
     },
   };
 }

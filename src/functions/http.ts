@@ -14,6 +14,7 @@ import {
   UnsupportedMediaTypeError,
   ValidationError,
 } from '../platform/errors';
+import { instanceName } from '../platform/instance';
 import { createLogger, invocationSink, type Logger, traceIdOf } from '../platform/logging';
 import { problemContentType, problemForUnknown } from '../platform/problem';
 import { registerSecret } from '../platform/redact';
@@ -25,7 +26,7 @@ import type { HttpResult, RouteDeclaration } from './route';
 export function serve(route: RouteDeclaration) {
   return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
     const correlationId = traceIdOf(context.traceContext?.traceParent) ?? context.invocationId ?? randomUUID();
-    const log = createLogger(invocationSink(context), { correlationId });
+    const log = createLogger(invocationSink(context), { correlationId, instance: instanceName });
     const releases: Array<() => void> = [];
     let response: HttpResponseInit;
     try {

@@ -2,7 +2,8 @@
 import { z } from 'zod';
 import { appVersion } from '../platform/appInfo';
 import { ConfigError } from '../platform/config';
-import { getServices, instanceId } from '../services';
+import { instanceName } from '../platform/instance';
+import { getServices } from '../services';
 import { defineRoute } from './route';
 
 const version = appVersion();
@@ -21,7 +22,19 @@ const healthBody = z
     instance: z
       .string()
       .optional()
-      .describe('the instance that answered (with ?deep=true): the id it holds budget slots under'),
+      .describe('the instance that answered (with ?deep=true): the name its delivery rows and log lines carry'),
+    instances: z
+      .array(
+        z.object({
+          id: z.string().describe('the id it holds budget slots under'),
+          name: z.string(),
+          version: z.string(),
+          startedAt: z.iso.datetime(),
+          lastSeenAt: z.iso.datetime(),
+        }),
+      )
+      .optional()
+      .describe('with ?deep=true: every instance that ran in the last 90 s (each writes a heartbeat every 30 s)'),
     checks: z
       .array(z.object({ name: z.string(), ok: z.boolean(), durationMs: z.number(), error: z.string().optional() }))
       .optional(),
@@ -62,9 +75,20 @@ export const routes = [
       const checks = await services.checkDependencies();
       const ok = checks.every((c) => c.ok);
       if (!ok) log.warn('health.degraded', { checks });
+      // Who shares the work; unknown (left out) when the tables cannot say.
+      const instances = checks.find((c) => c.name === 'tables')?.ok
+        ? await services.liveInstances().catch(() => undefined)
+        : undefined;
       return {
         status: ok ? 200 : 503,
-        body: { status: ok ? 'ok' : 'degraded', version, time, instance: instanceId, checks },
+        body: {
+          status: ok ? 'ok' : 'degraded',
+          version,
+          time,
+          instance: instanceName,
+          ...(instances ? { instances } : {}),
+          checks,
+        },
       };
     },
   }),

@@ -2,6 +2,7 @@
 // is a consumer span in its producer's trace (the traceparent travels in the message), linked to the host's
 // invocation, so a producer's trace id finds everything that happened to its change.
 import type { InvocationContext } from '@azure/functions';
+import { instanceName } from '../platform/instance';
 import { createLogger, invocationSink, type Logger, traceIdOf } from '../platform/logging';
 import { context as activeContext, contextOf, inSpan, type Link, SpanKind, trace } from '../platform/telemetry';
 import { getServices } from '../services';
@@ -13,6 +14,7 @@ function triggerLog(context: InvocationContext): { log: Logger; traceId: string 
   const log = createLogger(invocationSink(context), {
     correlationId: traceId ?? context.invocationId,
     function: context.functionName,
+    instance: instanceName,
   });
   return { log, traceId };
 }

@@ -205,20 +205,28 @@ function listen(server: Server, port: number, hostname: string): Promise<void> {
   });
 }
 
+/**
+ * Runs one invocation, logged as the host does: "Executing" and "Executed" lines; an HTTP call in one line
+ * when it ends, with its method, path and status (a person reading the console follows requests, not ids).
+ */
 async function invokeAndLog(
   fn: RegisteredFunction,
   input: Parameters<typeof invokeRegisteredFunction>[1],
   log: CoreLogHandler,
+  http?: { method: string; path: string },
 ): Promise<Awaited<ReturnType<typeof invokeRegisteredFunction>>> {
   const invocationId = randomUUID();
   const started = Date.now();
-  log('information', 'host', `Executing 'Functions.${fn.metadata.name}' (Id=${invocationId})`);
+  if (!http) log('information', 'host', `Executing 'Functions.${fn.metadata.name}' (Id=${invocationId})`);
   try {
     const response = await invokeRegisteredFunction(fn, { ...input, invocationId }, log);
+    const status = (response.returnValue as { http?: { statusCode?: unknown } } | undefined)?.http?.statusCode;
     log(
       'information',
       'host',
-      `Executed 'Functions.${fn.metadata.name}' (Succeeded, Id=${invocationId}, Duration=${Date.now() - started}ms)`,
+      http
+        ? `${http.method} ${http.path} ${Number(status ?? 204)} in ${Date.now() - started} ms (Functions.${fn.metadata.name})`
+        : `Executed 'Functions.${fn.metadata.name}' (Succeeded, Id=${invocationId}, Duration=${Date.now() - started}ms)`,
     );
     return response;
   } catch (error) {
@@ -316,6 +324,7 @@ async function handleHttp(
         traceContext: { traceParent, traceState: req.headers.tracestate as string | undefined, attributes: {} },
       },
       log,
+      { method, path: url.pathname },
     );
     writeRpcHttpResponse(res, response.returnValue);
   } catch {

@@ -10,7 +10,7 @@ import { type AzuritePorts, defaultAzuritePorts, type RunningAzurite, startAzuri
 import { type HostOptions, type RunningHost, startHost } from './host';
 import { KeyVaultEmulator } from './keyVaultEmulator';
 import { applySettings, readLocalSettings } from './localSettings';
-import { isPortFree } from './ports';
+import { instancePorts, isPortFree, type PortClaim } from './ports';
 
 // The repository: three levels up from dist/src/local when built, two from src/local when run through tsx.
 const appRoot = existsSync(resolve(__dirname, '..', '..', 'package.json'))
@@ -47,6 +47,7 @@ function onShutdown(stop: () => Promise<void>): void {
     stopping = true;
     console.log(`\n${why}: draining and stopping...`);
     await stop().catch(() => undefined);
+    console.log('Stopped.');
     process.exit(0);
   };
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void shutdown(signal));
@@ -60,23 +61,42 @@ async function runInstance(): Promise<void> {
   console.log(`${READY}${host.url}/api`);
 }
 
-function spawnInstance(port: number, env: Record<string, string>): Promise<ChildProcess> {
+/**
+ * Another host process. Its lines are shown whole, each behind its port; its ready line is not (the banner says
+ * where every instance listens). When it dies while the others run, that is said.
+ */
+function spawnInstance(port: number, env: Record<string, string>, stopping: () => boolean): Promise<ChildProcess> {
   const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!], {
-    env: { ...process.env, ...env, LOCAL_HOST_ROLE: 'instance', PORT: String(port) },
+    env: {
+      ...process.env,
+      ...env,
+      LOCAL_HOST_ROLE: 'instance',
+      PORT: String(port),
+      LOCAL_INSTANCE_NAME: `host:${port}`,
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
-  child.once('exit', () => process.removeListener('exit', killOnExit));
   return new Promise((resolvePromise, reject) => {
-    let out = '';
+    let ready = false;
+    let partial = '';
     child.stdout!.on('data', (d: Buffer) => {
-      const text = d.toString();
-      process.stdout.write(text.replace(/^/gm, `[${port}] `));
-      out += text;
-      if (out.includes(READY)) resolvePromise(child);
+      const lines = (partial + d.toString()).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) {
+        if (line.startsWith(READY)) {
+          ready = true;
+          resolvePromise(child);
+        } else if (line.trim()) process.stdout.write(`[${port}] ${line}\n`);
+      }
     });
-    child.once('exit', (code) => reject(new Error(`host instance on port ${port} exited (code ${code})`)));
+    child.once('exit', (code, signal) => {
+      process.removeListener('exit', killOnExit);
+      if (!ready) reject(new Error(`host instance on port ${port} exited (code ${code}) before it was ready`));
+      else if (!stopping())
+        console.log(`Host instance on port ${port} stopped (${signal ?? `code ${code}`}); the others go on.`);
+    });
   });
 }
 
@@ -85,6 +105,8 @@ async function main(): Promise<void> {
   applySettings(settings.Values);
   if (process.env.LOCAL_HOST_ROLE === 'instance') return runInstance();
   const port = Number(process.env.PORT ?? settings.Host?.LocalHttpPort ?? 7071);
+  // Delivery rows, log lines and deep health name each host process by its port.
+  process.env.LOCAL_INSTANCE_NAME ??= `host:${port}`;
   const instances = Number(process.env.LOCAL_HOST_INSTANCES || 1);
   if (!Number.isInteger(instances) || instances < 1 || instances > 16)
     throw new Error('LOCAL_HOST_INSTANCES must be a whole number from 1 to 16');
@@ -96,12 +118,26 @@ async function main(): Promise<void> {
   const azuritePorts = localAzuritePorts(process.env.AzureWebJobsStorage ?? '');
   const runAzurite = azuritePorts !== undefined;
 
-  const wanted: Array<[number, string]> = Array.from({ length: instances }, (_, i) => [
-    port + i,
-    i === 0 ? 'Functions host (set PORT to change it)' : `Functions host instance ${i + 1}`,
-  ]);
-  if (runVault) wanted.push([Number(vaultUrl.port || 80), 'Key Vault emulator (see KEY_VAULT_URI)']);
-  for (const [name, p] of Object.entries(azuritePorts ?? {})) wanted.push([p, `Azurite ${name} service`]);
+  const reserved: PortClaim[] = [
+    ...(runVault
+      ? [{ port: Number(vaultUrl.port || 80), what: 'the Key Vault emulator', setting: 'KEY_VAULT_URI' }]
+      : []),
+    ...Object.entries(azuritePorts ?? {}).map(([name, p]) => ({
+      port: p,
+      what: `Azurite's ${name} service`,
+      setting: 'AzureWebJobsStorage',
+    })),
+  ];
+  const hostPorts = instancePorts(port, instances, reserved);
+  const wanted: Array<[number, string]> = [
+    ...hostPorts.map((p, i): [number, string] => [
+      p,
+      i === 0
+        ? 'Functions host (set PORT to change it)'
+        : `Functions host instance ${i + 1} (set PORT to move them all)`,
+    ]),
+    ...reserved.map((r): [number, string] => [r.port, `${r.what} (see ${r.setting})`]),
+  ];
   for (const [p, what] of wanted) {
     if (!(await isPortFree(p)))
       throw new Error(`Port ${p} is already in use (${what}). Stop whatever holds it and try again.`);
@@ -111,7 +147,9 @@ async function main(): Promise<void> {
   let vault: KeyVaultEmulator | undefined;
   let host: RunningHost | undefined;
   const others: ChildProcess[] = [];
+  let stopping = false;
   const stopAll = async () => {
+    stopping = true;
     await Promise.all(others.map((child) => stopChild(child)));
     await host?.stop().catch(() => undefined);
     await vault?.stop().catch(() => undefined);
@@ -135,7 +173,7 @@ async function main(): Promise<void> {
       ...(azurite ? { AzureWebJobsStorage: azurite.connectionString } : {}),
       ...(vault ? { KEY_VAULT_URI: vault.url } : {}),
     };
-    for (let i = 1; i < instances; i++) others.push(await spawnInstance(port + i, shared));
+    for (const p of hostPorts.slice(1)) others.push(await spawnInstance(p, shared, () => stopping));
   } catch (error) {
     await stopAll();
     throw error;
@@ -149,8 +187,9 @@ async function main(): Promise<void> {
   if (vault)
     console.log(`Key Vault emulator: ${vault.url} (${persist ? 'persisted in .local-data/keyvault' : 'in memory'})`);
   console.log(`${READY}${host.url}/api`);
+  console.log(`Callers:            ${authModeLine()}`);
   if (instances > 1)
-    console.log(`Host instances:     ${instances}, on ports ${port}-${port + instances - 1}, sharing the queues`);
+    console.log(`Host instances:     ${instances}, on ports ${hostPorts.join(', ')}, sharing the queues`);
   for (const fn of host.functions.values()) {
     const trigger = Object.values(fn.metadata.bindings).find((b) => /Trigger$/.test(b.type));
     if (trigger?.type === 'httpTrigger') {
@@ -159,12 +198,26 @@ async function main(): Promise<void> {
         `  ${fn.metadata.name}: [${methods}] ${host.url}/${host.settings.routePrefix}/${String(trigger.route ?? fn.metadata.name)}`,
       );
     } else {
+      const what =
+        trigger?.type === 'timerTrigger'
+          ? `timer, ${settingValue(String(trigger.schedule ?? ''))} (UTC)`
+          : `queue ${settingValue(String(trigger?.queueName ?? ''))}`;
       console.log(
-        `  ${fn.metadata.name}: ${trigger?.type} ${String(trigger?.queueName ?? '')} (run it with POST ${host.url}/admin/functions/${fn.metadata.name})`,
+        `  ${fn.metadata.name}: ${what} (run it now with POST ${host.url}/admin/functions/${fn.metadata.name})`,
       );
     }
   }
   console.log('\nPress Ctrl-C to stop.');
+}
+
+/** A binding value, with %SETTING% read from the settings as the host does. */
+const settingValue = (value: string) => value.replace(/^%(\w+)%$/, (_all, name: string) => process.env[name] ?? value);
+
+/** Who may call, in one line: the AUTH_MODE the app runs with. */
+function authModeLine(): string {
+  if ((process.env.AUTH_MODE ?? 'entra') === 'off')
+    return 'AUTH_MODE=off: nobody is checked (local only; refused in Azure)';
+  return `AUTH_MODE=entra: Entra ID tokens of tenant ${process.env.AUTH_TENANT_ID ?? '(AUTH_TENANT_ID not set)'} for ${process.env.AUTH_AUDIENCE ?? '(AUTH_AUDIENCE not set)'}, with a role`;
 }
 
 /**

@@ -49,6 +49,8 @@ export const deliveryRowSchema = z.object({
   nextAttemptAt: z.string().nullable(),
   createdAt: z.string(),
   updatedAt: z.string(),
+  /** The instance that wrote the row last (a host's port locally): which instance did the work. */
+  instance: z.string().nullable(),
   history: z.array(attemptRecordSchema),
 });
 export type Delivery = z.output<typeof deliveryRowSchema>;

@@ -88,6 +88,7 @@ const rowEntitySchema = z
     nextAttemptAt: optional(z.string()),
     createdAt: z.string(),
     updatedAt: z.string(),
+    instance: optional(z.string()),
     history: jsonColumn(z.array(attemptRecordSchema)),
     change: optional(binaryText),
   })

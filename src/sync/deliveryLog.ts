@@ -7,12 +7,13 @@ import type { StoredConnector } from '../model/connector';
 import type { AttemptRecord, DeliveryStatus } from '../model/delivery';
 import { messageWithCode, type Outcome } from '../model/outcome';
 import { deliveryId } from '../model/pushBody';
+import { instanceName } from '../platform/instance';
 import type { Logger } from '../platform/logging';
 import { redact, redactAndTruncate } from '../platform/redact';
 import { type DeliveryStore, rowPartition, type StoredDelivery } from '../stores/deliveryStore';
 import { isPreconditionFailed } from '../stores/table';
 
-export type RowBase = Omit<StoredDelivery, 'createdAt' | 'updatedAt' | 'history' | 'attempts' | 'status'>;
+export type RowBase = Omit<StoredDelivery, 'createdAt' | 'updatedAt' | 'history' | 'attempts' | 'status' | 'instance'>;
 export type RowDetails = Partial<
   Pick<StoredDelivery, 'code' | 'message' | 'lastHttpStatus' | 'durationMs' | 'nextAttemptAt'>
 >;
@@ -160,6 +161,7 @@ export function createDeliveryLog(store: DeliveryStore, now: () => number, liste
       attempts,
       createdAt: current?.createdAt ?? stamp,
       updatedAt: stamp,
+      instance: instanceName,
       history: history.slice(-MAX_HISTORY),
     };
   }

@@ -40,6 +40,7 @@ function row(i: number, connectorId: string, sourceApp: string, at: number): Sto
     message: null,
     durationMs: 20,
     nextAttemptAt: null,
+    instance: null,
     createdAt: stamp,
     updatedAt: stamp,
     history: [],

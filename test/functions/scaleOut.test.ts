@@ -91,6 +91,7 @@ interface Row {
   appointmentGuid: string;
   revision: number;
   status: string;
+  instance: string;
 }
 
 async function allRows(instance: Instance, sourceApp: string): Promise<Row[]> {
@@ -159,7 +160,11 @@ describe('three instances under Business Central limits', () => {
 
     // Mid-run, the first instance dies without a word, holding messages, claims and budget slots.
     await eventually(() => bc.insertOrder.length >= 600, 120_000);
-    const deadId = (await api(first, '/api/health?deep=true')).body.instance as string;
+    const deep = (await api(first, '/api/health?deep=true')).body;
+    const everyone = deep.instances as Array<{ id: string; name: string }>;
+    expect(everyone).toHaveLength(3);
+    const deadName = deep.instance as string;
+    const deadId = everyone.find((i) => i.name === deadName)!.id;
     await first.kill('SIGKILL');
 
     // Every change settles on its own row for each connector: sent (or found sent), or overtaken by a newer one.
@@ -177,6 +182,10 @@ describe('three instances under Business Central limits', () => {
       5000,
     );
     expect(new Set(rows.map((r) => r.id)).size).toBe(rows.length);
+    // The instances shared the work, and each row says which one wrote it last.
+    const names = new Set(everyone.map((i) => i.name));
+    for (const r of rows) expect(names).toContain(r.instance);
+    expect(new Set(rows.map((r) => r.instance)).size).toBeGreaterThanOrEqual(2);
 
     // What landed in Business Central: per connector and appointment, revisions ascending, ending with the newest.
     const byId = new Map<string, { connectorId: string; guid: string; revision: number }>();

@@ -58,7 +58,12 @@ describe('host stand-in: HTTP', () => {
 
   it('serves optional parameters and prefers a literal route over a parameter', async () => {
     expect(await jsonOf(await app.fetch('/api/items/tools'))).toMatchObject({ params: { category: 'tools' } });
+    const before = app.logs.length;
     expect(await (await app.fetch('/api/items/special')).text()).toBe('literal wins');
+    // One line per HTTP call, when it ends: method, path, status, time, function.
+    const lines = app.logs.slice(before).filter((l) => l.includes('/api/items/special') || l.includes('Executing'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^\[information\/host\] GET \/api\/items\/special 200 in \d+ ms \(Functions\.\w+\)$/);
   });
 
   it('generates a trace when the caller sends none', async () => {

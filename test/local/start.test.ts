@@ -57,8 +57,11 @@ function startScript(
   return { child, output: () => out, exited };
 }
 
-/** `npm start` itself, as a user runs it: npm, the shell it spawns, then the script. */
-function startWithNpm(p: Awaited<ReturnType<typeof ports>>) {
+/**
+ * `npm start` itself, as a user runs it: npm, the shell it spawns, then the script. Without ports, on the
+ * defaults of local.settings.example.json, as a newcomer gets them.
+ */
+function startWithNpm(p: Awaited<ReturnType<typeof ports>> | undefined, extra: Record<string, string> = {}) {
   const npmCli = process.env.npm_execpath;
   const [command, args] = npmCli ? [process.execPath, [npmCli, 'start']] : ['npm', ['start']];
   const child = spawn(command, args, {
@@ -66,9 +69,14 @@ function startWithNpm(p: Awaited<ReturnType<typeof ports>>) {
     env: {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
-      PORT: String(p.http),
-      AzureWebJobsStorage: azuriteConnectionString({ blob: p.blob, queue: p.queue, table: p.table }),
-      KEY_VAULT_URI: `http://127.0.0.1:${p.vault}`,
+      ...(p
+        ? {
+            PORT: String(p.http),
+            AzureWebJobsStorage: azuriteConnectionString({ blob: p.blob, queue: p.queue, table: p.table }),
+            KEY_VAULT_URI: `http://127.0.0.1:${p.vault}`,
+          }
+        : {}),
+      ...extra,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -81,21 +89,44 @@ function startWithNpm(p: Awaited<ReturnType<typeof ports>>) {
 }
 
 describe('npm start', () => {
-  it.each(['SIGTERM', 'SIGINT'] as const)(
-    'stops Azurite, the emulator and the host when npm itself gets %s',
-    async (signal) => {
-      const p = await ports();
-      const run = startWithNpm(p);
-      await eventually(() => run.output().includes('Press Ctrl-C to stop.'), 90_000);
-      for (const port of Object.values(p)) expect(await isPortFree(port), `port ${port} in use`).toBe(false);
-      run.child.kill(signal); // the npm process only, as `kill -TERM <pid of npm start>` does
-      await eventually(async () => {
-        for (const port of Object.values(p)) if (!(await isPortFree(port))) return false;
-        return true;
-      }, 30_000);
-    },
-    150_000,
-  );
+  it('stops Azurite, the emulator and the host when npm itself gets SIGTERM', async () => {
+    const p = await ports();
+    const run = startWithNpm(p);
+    await eventually(() => run.output().includes('Press Ctrl-C to stop.'), 90_000);
+    for (const port of Object.values(p)) expect(await isPortFree(port), `port ${port} in use`).toBe(false);
+    run.child.kill('SIGTERM'); // the npm process only, as `kill -TERM <pid of npm start>` does
+    await eventually(async () => {
+      for (const port of Object.values(p)) if (!(await isPortFree(port))) return false;
+      return true;
+    }, 30_000);
+  }, 150_000);
+
+  it('LOCAL_HOST_INSTANCES=3 on the default ports: three hosts around the emulator, one banner, and Ctrl-C stops all', async () => {
+    // The defaults: hosts from 7071, the Key Vault emulator on 7072, Azurite on 10000-10002.
+    const defaults = [7071, 7072, 7073, 7074, 10000, 10001, 10002];
+    for (const port of defaults) expect(await isPortFree(port), `port ${port} is taken: this test needs it`).toBe(true);
+    const run = startWithNpm(undefined, { LOCAL_HOST_INSTANCES: '3' });
+    await eventually(() => run.output().includes('Press Ctrl-C to stop.'), 120_000);
+    const out = run.output();
+    expect(out).toContain('Host instances:     3, on ports 7071, 7073, 7074, sharing the queues');
+    expect(out).toContain('Key Vault emulator: http://127.0.0.1:7072');
+    expect(out).toContain('Callers:            AUTH_MODE=off: nobody is checked (local only; refused in Azure)');
+    expect(out.match(/Functions host: {5}/g)).toHaveLength(1); // one banner, not one per instance
+    expect(out).toMatch(/poisonSweep: timer, \*\/30 \* \* \* \* \* \(UTC\)/);
+    const health = await eventually(async () => {
+      const body = (await (await fetch('http://127.0.0.1:7071/api/health?deep=true')).json()) as {
+        instances?: Array<{ name: string }>;
+      };
+      return body.instances?.length === 3 ? body : undefined;
+    }, 30_000);
+    expect(health.instances!.map((i) => i.name).sort()).toEqual(['host:7071', 'host:7073', 'host:7074']);
+    run.child.kill('SIGINT');
+    await eventually(async () => {
+      for (const port of defaults) if (!(await isPortFree(port))) return false;
+      return true;
+    }, 30_000);
+    expect(run.output()).toMatch(/Stopped\.\s*$/);
+  }, 180_000);
 
   it('serves health and OpenAPI, and on SIGTERM stops the host, the emulator and Azurite', async () => {
     const p = await ports();
@@ -119,7 +150,7 @@ describe('npm start', () => {
     const second = p.http + 1;
     const run = startScript(p, { LOCAL_HOST_INSTANCES: '2' });
     await eventually(() => run.output().includes('Press Ctrl-C to stop.'), 60_000);
-    expect(run.output()).toContain(`Host instances:     2, on ports ${p.http}-${second}`);
+    expect(run.output()).toContain(`Host instances:     2, on ports ${p.http}, ${second}, sharing the queues`);
     for (const port of [p.http, second]) expect((await fetch(`http://127.0.0.1:${port}/api/health`)).status).toBe(200);
     run.child.kill('SIGTERM');
     expect(await run.exited).toBe(0);

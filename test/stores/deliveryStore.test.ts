@@ -42,6 +42,7 @@ function row(o: Partial<StoredDelivery> & { connectorId: string | null; sourceAp
     message: null,
     durationMs: 5,
     nextAttemptAt: null,
+    instance: null,
     createdAt: '',
     updatedAt: '',
     history: [],
