@@ -54,6 +54,7 @@ export async function startFakes(env: Record<string, string> = {}): Promise<Fake
       BC_FAKE_PORT: String(await freePort()),
       BC_WINDOWS_FAKE_PORT: String(await freePort()),
       OTLP_FAKE_PORT: String(await freePort()),
+      WEBHOOK_FAKE_PORT: String(await freePort()),
       BC_FAKE_LATENCY_MS: String(LATENCY_MS),
       ...env,
     },

@@ -42,7 +42,8 @@ describe('stopping an instance', () => {
       },
     });
     expect(created.status).toBe(201);
-    const instance = (await jsonOf(await running.fetch('/api/health?deep=true'))).instance as string;
+    const deep = await jsonOf(await running.fetch('/api/health?deep=true'));
+    const instance = (deep.instances as Array<{ id: string; name: string }>).find((i) => i.name === deep.instance)!.id;
     const table = `${running.env.TABLE_NAME_PREFIX}${tableNames.budgets}`; // the app's own, read after it stops
     const budgets = createBudgetStore(async () => azuriteTable(table));
     const principal = `user:${new URL(bc.url).host}:svc`;

@@ -1,13 +1,18 @@
 // `npm start` as a user meets it: the built script starts Azurite, the emulator and the host,
 // answers health and OpenAPI, stops every child on SIGTERM, and says so in one line when a port is taken.
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { azuriteConnectionString } from '../../src/local/azurite';
 import { freePort, isPortFree } from '../../src/local/ports';
+import { serveFakes } from '../fakes/serve';
 import { eventually } from '../support/eventually';
 import { repoRoot } from '../support/testApp';
+
+const run = promisify(execFile);
 
 beforeAll(() => {
   execFileSync(
@@ -27,8 +32,9 @@ async function ports() {
   };
 }
 
+/** The built script; without ports, on the defaults of local.settings.example.json. */
 function startScript(
-  p: Awaited<ReturnType<typeof ports>>,
+  p: Awaited<ReturnType<typeof ports>> | undefined,
   extra: Record<string, string> = {},
 ): {
   child: ChildProcess;
@@ -39,9 +45,13 @@ function startScript(
     cwd: repoRoot,
     env: {
       PATH: process.env.PATH,
-      PORT: String(p.http),
-      AzureWebJobsStorage: azuriteConnectionString({ blob: p.blob, queue: p.queue, table: p.table }),
-      KEY_VAULT_URI: `http://127.0.0.1:${p.vault}`,
+      ...(p
+        ? {
+            PORT: String(p.http),
+            AzureWebJobsStorage: azuriteConnectionString({ blob: p.blob, queue: p.queue, table: p.table }),
+            KEY_VAULT_URI: `http://127.0.0.1:${p.vault}`,
+          }
+        : {}),
       ...extra,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -175,4 +185,57 @@ describe('npm start', () => {
       blocker.close();
     }
   }, 30_000);
+
+  it("the README's walkthrough, as written, gets from nothing to a change delivered to both back offices", async () => {
+    const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+    const walkthrough = readme.slice(
+      readme.indexOf('## Walkthrough'),
+      readme.indexOf('\n## ', readme.indexOf('## Walkthrough') + 3),
+    );
+    expect(readme.slice(0, readme.indexOf('## Walkthrough')).split('\n').length).toBeLessThan(120);
+    const blocks = [...walkthrough.matchAll(/```bash\n([\s\S]*?)```/g)].map((m) => m[1]!);
+    const [terminals, ...commands] = blocks;
+    expect(terminals).toMatch(/^npm run fakes\b/m);
+    expect(terminals).toMatch(/^npm start\b/m);
+    const read = commands.pop()!;
+
+    // Terminals 1 and 2, as the README starts them (the fakes in process, the app on its default ports).
+    const defaults = [7071, 7072, 7081, 7082, 7083, 7084, 7085, 10000, 10001, 10002];
+    for (const port of defaults) expect(await isPortFree(port), `port ${port} is taken: this test needs it`).toBe(true);
+    let banner = '';
+    const fakes = await serveFakes((text) => {
+      banner += `${text}\n`;
+    });
+    const app = startScript(undefined);
+    try {
+      for (const endpoint of ['/_fake/stats', '/_fake/bodies', '/oauth2/v2.0/token'])
+        expect(banner).toContain(endpoint);
+      await eventually(() => app.output().includes('Press Ctrl-C to stop.'), 60_000);
+
+      // Terminal 3: every command as written, in one shell (the connector id carries over), then the read until
+      // the change has settled (a person reads again a moment later).
+      // Asynchronous: the fakes answer from this process, which must not block while curl waits for them.
+      const bash = async (script: string) =>
+        (await run('bash', ['-euo', 'pipefail', '-c', script], { cwd: repoRoot, encoding: 'utf8', timeout: 60_000 }))
+          .stdout;
+      const said = await bash(commands.join('\n'));
+      expect(said).toContain('"ok":true');
+      expect(said).toContain('"messageIds":["7d7c4a9e-0c8e-4a51-9d1f-2f6b8f0a1c11"]');
+      const rows = await eventually(async () => {
+        const { items } = JSON.parse(await bash(read)) as { items: Array<{ connectorName: string; status: string }> };
+        return items.length === 2 && items.every((r) => r.status === 'delivered') ? items : undefined;
+      }, 60_000);
+      expect(rows.map((r) => r.connectorName).sort()).toEqual(['Cronus on-premises', 'Planning webhook']);
+      // Each back office got it: the Business Central fake inserted it, the webhook receiver verified its signature.
+      expect(fakes.bc.insertOrder).toHaveLength(1);
+      expect(fakes.webhook.received.map((p) => p.verified)).toEqual([true]);
+      expect(banner).toMatch(
+        /webhook signature verified: appointment 3f1c2b4a-5d6e-4f70-8a9b-0c1d2e3f4a5b revision 1 \(I\)/,
+      );
+    } finally {
+      app.child.kill('SIGTERM');
+      await app.exited;
+      await fakes.stop();
+    }
+  }, 180_000);
 });

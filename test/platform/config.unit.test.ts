@@ -101,12 +101,12 @@ describe('loadConfig', () => {
   });
 });
 
-describe('the README', () => {
+describe('docs/configuration.md', () => {
   it('documents every setting the app reads', async () => {
     const { readFileSync } = await import('node:fs');
     const { join } = await import('node:path');
     const { configSchema } = await import('../../src/platform/config');
-    const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
+    const readme = readFileSync(join(__dirname, '..', '..', 'docs', 'configuration.md'), 'utf8');
     const missing = Object.keys(configSchema.shape).filter((name) => !readme.includes(`\`${name.replace(/__.*/, '')}`));
     expect(missing).toEqual([]);
   });
