@@ -23,6 +23,10 @@ param nodeVersion string
 param maximumInstanceCount int
 @allowed([512, 2048, 4096])
 param instanceMemoryMB int
+@description('Instances kept running for the HTTP functions; 0 for none.')
+param alwaysReadyInstances int
+@description('Spread the plan over availability zones.')
+param zoneRedundant bool
 @description('The subnet the app runs in (virtual network integration); empty for none.')
 param subnetId string
 
@@ -32,7 +36,7 @@ resource plan 'Microsoft.Web/serverfarms@2025-03-01' = {
   tags: tags
   kind: 'functionapp'
   sku: { name: 'FC1', tier: 'FlexConsumption' }
-  properties: { reserved: true }
+  properties: { reserved: true, zoneRedundant: zoneRedundant }
 }
 
 resource site 'Microsoft.Web/sites@2025-03-01' = {
@@ -60,7 +64,12 @@ resource site 'Microsoft.Web/sites@2025-03-01' = {
           authentication: { type: 'UserAssignedIdentity', userAssignedIdentityResourceId: identityId }
         }
       }
-      scaleAndConcurrency: { maximumInstanceCount: maximumInstanceCount, instanceMemoryMB: instanceMemoryMB }
+      scaleAndConcurrency: {
+        maximumInstanceCount: maximumInstanceCount
+        instanceMemoryMB: instanceMemoryMB
+        // 'http' is the group of every HTTP function: the API answers without a cold start.
+        alwaysReady: alwaysReadyInstances > 0 ? [{ name: 'http', instanceCount: alwaysReadyInstances }] : []
+      }
       runtime: { name: 'node', version: nodeVersion }
     }
   }

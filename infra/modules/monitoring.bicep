@@ -6,6 +6,10 @@ param tags object
 @minLength(3)
 @description('E-mail that receives the alerts.')
 param alertEmail string
+@description('Days the workspace keeps logs (the audit trail of secret reads and storage access included).')
+param retentionInDays int
+@description('Most GB ingested per day; 0: no cap.')
+param dailyCapGb int
 
 resource workspace 'Microsoft.OperationalInsights/workspaces@2025-02-01' = {
   name: 'log-${namePrefix}'
@@ -13,7 +17,8 @@ resource workspace 'Microsoft.OperationalInsights/workspaces@2025-02-01' = {
   tags: tags
   properties: {
     sku: { name: 'PerGB2018' }
-    retentionInDays: 30
+    retentionInDays: retentionInDays
+    workspaceCapping: { dailyQuotaGb: dailyCapGb > 0 ? dailyCapGb : -1 }
     features: { disableLocalAuth: true }
   }
 }

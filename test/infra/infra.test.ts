@@ -65,9 +65,13 @@ describe('infra/', () => {
       environmentName: { value: 'bocs-test' },
       alertEmail: { value: 'ops@example.com' },
       authAudience: { value: 'api://bocs-test' },
-      lockResources: { value: true },
+      environmentType: { value: 'dev' },
+      location: { value: '' },
       vnetEnabled: { value: false },
+      logRetentionDays: { value: 90 },
     });
+    // Every parameter of main.bicep is set by the parameter file, so azd reaches each one.
+    expect(Object.keys(values).sort()).toEqual(Object.keys(template.parameters).sort());
     // No receiver, no deployment: an empty value is too short, an unset one is named.
     const empty = bicep(['build-params', 'infra/main.bicepparam', '--stdout'], { ...azdEnv, ALERT_EMAIL: '' });
     expect(empty.status).not.toBe(0);
@@ -178,13 +182,15 @@ describe('infra/', () => {
     expect(settings!.properties!.BACKOFFICE_ALLOW_LOOPBACK).toBe('false');
   });
 
-  it('assigns only the intended roles, all to the app identity as a service principal', () => {
+  it('assigns only the intended roles: the app identity as a service principal, producers and the deployer as asked', () => {
     const allowed = new Set([
       'b7e6dc6d-f1e8-4753-8033-0f276bb0955b',
       '974c5e8b-45b9-4653-ba55-5f855dd0fb88',
       '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3',
       'b86a8fe4-44ce-4948-aee5-eccb2c155cd7',
       '3913510d-42f4-4e42-8a64-420c390055eb',
+      'c6a89b2d-59bc-44d0-9896-0f6e12d7b80a', // Storage Queue Data Message Sender: producers
+      '76199698-9eea-4c19-bc75-cec21354c6b6', // Storage Table Data Reader: the deployer, when asked
     ]);
     const assigned =
       JSON.stringify(ofType('Microsoft.Authorization/roleAssignments')) +
@@ -193,8 +199,34 @@ describe('infra/', () => {
       [...assigned.matchAll(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g)].map((m) => m[0]),
     );
     expect([...ids].sort()).toEqual([...allowed].sort());
-    for (const r of ofType('Microsoft.Authorization/roleAssignments'))
+    const byPrincipal = (p: string) =>
+      ofType('Microsoft.Authorization/roleAssignments').filter((r) => r.properties!.principalId === p);
+    for (const r of byPrincipal("[parameters('principalId')]"))
       expect(r.properties!.principalType).toBe('ServicePrincipal');
+    expect(byPrincipal("[parameters('principalId')]")).toHaveLength(3); // storage (a loop of 3), vault, monitoring
+    // Producers: Message Sender on the appointments queue alone, one assignment per principal listed.
+    const [producers] = byPrincipal("[parameters('producerPrincipalIds')[copyIndex()]]");
+    expect((producers as { scope?: string }).scope).toBe(
+      "[resourceId('Microsoft.Storage/storageAccounts/queueServices/queues', parameters('storageName'), 'default', parameters('appointmentsQueueName'))]",
+    );
+    expect(producers!.properties!.roleDefinitionId).toBe(
+      "[subscriptionResourceId('Microsoft.Authorization/roleDefinitions', variables('roles').storageQueueDataMessageSender)]",
+    );
+    expect(producers!.variables.roles).toMatchObject({
+      storageQueueDataMessageSender: 'c6a89b2d-59bc-44d0-9896-0f6e12d7b80a',
+    });
+    const rolesModule = template.resources.find((r) => r.name === 'roles')!;
+    expect(JSON.stringify(rolesModule.properties)).toContain(
+      '"producerPrincipalIds":{"value":"[variables(\'producers\')]"}',
+    );
+    expect(template.variables.producers).toBe(
+      "[filter(parameters('producerPrincipalIds'), lambda('p', not(empty(trim(string(lambdaVariables('p')))))))]",
+    );
+    // The deployer: nothing unless deployerDataAccess.
+    expect((rolesModule.properties as { parameters: Record<string, unknown> }).parameters.deployerPrincipalId).toBe(
+      "[if(parameters('deployerDataAccess'), createObject('value', parameters('deployerPrincipalId')), createObject('value', ''))]",
+    );
+    expect(template.parameters.deployerDataAccess).toMatchObject({ type: 'bool', defaultValue: false });
   });
 
   it('disables local auth on Application Insights and Log Analytics, and wires the alerts and the workbook', () => {
@@ -304,9 +336,14 @@ describe('infra/', () => {
     for (const d of diagnostics) expect(d.properties!.workspaceId).toBe("[parameters('workspaceId')]");
   });
 
-  it('protects the data: locks (a parameter, on by default), zone redundancy where offered, blob soft delete', () => {
-    expect(template.parameters.lockResources).toMatchObject({ type: 'bool', defaultValue: true });
-    expect(template.resources.find((r) => r.name === 'locks')!.condition).toBe("[parameters('lockResources')]");
+  it('protects the data: locks in production only (a trial environment comes down), zone redundancy where offered, blob soft delete', () => {
+    expect(template.parameters.environmentType).toMatchObject({
+      type: 'string',
+      defaultValue: 'dev',
+      allowedValues: ['dev', 'prod'],
+    });
+    expect(template.resources.find((r) => r.name === 'locks')!.condition).toBe("[variables('isProd')]");
+    expect(template.variables.isProd).toBe("[equals(parameters('environmentType'), 'prod')]");
     const locks = ofType('Microsoft.Authorization/locks');
     expect(locks.map((l) => l.properties!.level)).toEqual(['CanNotDelete', 'CanNotDelete']);
     expect(locks.map((l) => String((l as { scope?: string }).scope))).toEqual([
@@ -314,7 +351,10 @@ describe('infra/', () => {
       expect.stringContaining('Microsoft.KeyVault/vaults'),
     ]);
     expect(String(template.variables.storageSku)).toContain("'Standard_ZRS'");
-    expect(String(template.variables.storageSku)).toContain("variables('zoneRegions')");
+    expect(String(template.variables.storageSku)).toContain("not(variables('regionHasZones'))");
+    expect(template.variables.regionHasZones).toBe(
+      "[contains(variables('zoneRegions'), toLower(variables('requestedRegion')))]",
+    );
     const [blobs] = ofType('Microsoft.Storage/storageAccounts/blobServices');
     expect(blobs!.properties).toEqual({
       deleteRetentionPolicy: { enabled: true, days: 7 },
@@ -357,5 +397,176 @@ describe('infra/', () => {
     );
     const [network] = ofType('Microsoft.Network/virtualNetworks');
     expect(JSON.stringify(network!.properties)).toContain('Microsoft.App/environments');
+  });
+  it('takes the region from the resource group (or azd), never a fixed one', () => {
+    expect(template.parameters.location).toMatchObject({ type: 'string', defaultValue: '' });
+    expect(template.variables.requestedRegion).toBe(
+      "[if(empty(parameters('location')), resourceGroup().location, parameters('location'))]",
+    );
+    const files = [
+      'main.bicep',
+      'main.bicepparam',
+      ...readdirSync(join(repoRoot, 'infra', 'modules')).map((f) => `modules/${f}`),
+    ];
+    for (const file of files)
+      expect(readFileSync(join(repoRoot, 'infra', file), 'utf8'), file).not.toMatch(/westeurope|eastus|northeurope/i);
+  });
+
+  it('keeps logs 90 days by default (the audit trail), with an optional daily cap', () => {
+    expect(template.parameters.logRetentionDays).toMatchObject({ type: 'int', defaultValue: 90, minValue: 30 });
+    expect(template.parameters.logDailyCapGb).toMatchObject({ type: 'int', defaultValue: 0 });
+    const [workspace] = ofType('Microsoft.OperationalInsights/workspaces');
+    expect(workspace!.properties).toMatchObject({
+      retentionInDays: "[parameters('retentionInDays')]",
+      workspaceCapping: { dailyQuotaGb: "[if(greater(parameters('dailyCapGb'), 0), parameters('dailyCapGb'), -1)]" },
+    });
+  });
+
+  it('offers production options: zone redundancy, always-ready HTTP instances, NSGs on the subnets', () => {
+    expect(template.parameters.zoneRedundant).toMatchObject({ type: 'bool', defaultValue: false });
+    expect(template.parameters.alwaysReadyInstances).toMatchObject({ type: 'int', defaultValue: 0 });
+    const [plan] = ofType('Microsoft.Web/serverfarms');
+    expect(plan!.properties).toEqual({ reserved: true, zoneRedundant: "[parameters('zoneRedundant')]" });
+    // Zone redundancy takes zone-redundant storage, and refuses a region without zones, or LRS, by name.
+    expect(String(template.variables.storageSku)).toMatch(
+      /^\[if\(parameters\('zoneRedundant'\), if\(not\(variables\('regionHasZones'\)\), fail\(/,
+    );
+    expect(String(template.variables.storageSku)).toContain('zoneRedundant needs zone-redundant storage');
+    const [site] = ofType('Microsoft.Web/sites');
+    expect((site!.properties!.functionAppConfig as { scaleAndConcurrency: unknown }).scaleAndConcurrency).toEqual({
+      maximumInstanceCount: "[parameters('maximumInstanceCount')]",
+      instanceMemoryMB: "[parameters('instanceMemoryMB')]",
+      alwaysReady:
+        "[if(greater(parameters('alwaysReadyInstances'), 0), createArray(createObject('name', 'http', 'instanceCount', parameters('alwaysReadyInstances'))), createArray())]",
+    });
+    const groups = ofType('Microsoft.Network/networkSecurityGroups');
+    expect(groups.map((g) => g.name)).toEqual([
+      "[format('nsg-{0}-app', parameters('namePrefix'))]",
+      "[format('nsg-{0}-private-endpoints', parameters('namePrefix'))]",
+    ]);
+    const [network] = ofType('Microsoft.Network/virtualNetworks');
+    const subnets = network!.properties!.subnets as Array<{ properties: { networkSecurityGroup?: { id: string } } }>;
+    expect(subnets.map((s) => s.properties.networkSecurityGroup?.id)).toEqual([
+      "[resourceId('Microsoft.Network/networkSecurityGroups', format('nsg-{0}-app', parameters('namePrefix')))]",
+      "[resourceId('Microsoft.Network/networkSecurityGroups', format('nsg-{0}-private-endpoints', parameters('namePrefix')))]",
+    ]);
+  });
+
+  it('passes each variable azd holds to its parameter', () => {
+    const params = bicep(['build-params', 'infra/main.bicepparam', '--stdout'], {
+      ...azdEnv,
+      ENVIRONMENT_TYPE: 'prod',
+      AZURE_LOCATION: 'swedencentral',
+      SKIP_REGION_CHECK: 'true',
+      NODE_VERSION: '20',
+      MAXIMUM_INSTANCE_COUNT: '40',
+      INSTANCE_MEMORY_MB: '4096',
+      ALWAYS_READY_INSTANCES: '1',
+      ZONE_REDUNDANT: 'true',
+      KEY_VAULT_NAME_SUFFIX: '2',
+      KEY_VAULT_RECOVER: 'true',
+      STORAGE_REDUNDANCY: 'ZRS',
+      VNET_ENABLED: 'true',
+      LOG_RETENTION_DAYS: '180',
+      LOG_DAILY_CAP_GB: '5',
+      DEPLOYER_DATA_ACCESS: 'true',
+      AZURE_PRINCIPAL_ID: '00000000-0000-0000-0000-0000000000aa',
+      AZURE_PRINCIPAL_TYPE: 'ServicePrincipal',
+      PRODUCER_PRINCIPAL_IDS: '00000000-0000-0000-0000-0000000000b1,00000000-0000-0000-0000-0000000000b2',
+      PRODUCER_PRINCIPAL_TYPE: 'Group',
+    });
+    expect(params.status, params.stderr).toBe(0);
+    const values = JSON.parse(JSON.parse(params.stdout).parametersJson).parameters;
+    expect(Object.fromEntries(Object.entries(values).map(([k, v]) => [k, (v as { value: unknown }).value]))).toEqual({
+      environmentName: 'bocs-test',
+      environmentType: 'prod',
+      location: 'swedencentral',
+      skipRegionCheck: true,
+      nodeVersion: '20',
+      alertEmail: 'ops@example.com',
+      authAudience: 'api://bocs-test',
+      maximumInstanceCount: 40,
+      instanceMemoryMB: 4096,
+      alwaysReadyInstances: 1,
+      zoneRedundant: true,
+      keyVaultNameSuffix: '2',
+      keyVaultRecover: true,
+      storageRedundancy: 'ZRS',
+      vnetEnabled: true,
+      logRetentionDays: 180,
+      logDailyCapGb: 5,
+      deployerDataAccess: true,
+      deployerPrincipalId: '00000000-0000-0000-0000-0000000000aa',
+      deployerPrincipalType: 'ServicePrincipal',
+      producerPrincipalIds: ['00000000-0000-0000-0000-0000000000b1', '00000000-0000-0000-0000-0000000000b2'],
+      producerPrincipalType: 'Group',
+    });
+  }, 60_000);
+
+  it('npm run infra:build with an empty environment compiles the template and names what a deployment needs', () => {
+    const env = Object.fromEntries(
+      Object.entries(process.env).filter(([k]) => !['AZURE_ENV_NAME', 'ALERT_EMAIL', 'AUTH_AUDIENCE'].includes(k)),
+    );
+    const run = spawnSync('bash', [join(repoRoot, 'infra', 'build.sh')], { cwd: repoRoot, encoding: 'utf8', env });
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toContain('Compiled infra/main.bicep to dist-infra/main.json.');
+    expect(run.stdout).toContain(
+      [
+        'Not built: dist-infra/main.parameters.json. A deployment needs these variables (azd env set NAME value;',
+        'azd sets AZURE_ENV_NAME itself):',
+        '  ALERT_EMAIL (not set)',
+        '  AUTH_AUDIENCE (not set)',
+        '  AZURE_ENV_NAME (not set)',
+      ].join('\n'),
+    );
+    expect(run.stdout).toMatch(
+      /Optional, each with a default \(docs\/deployment.md\):\n {2}ALWAYS_READY_INSTANCES, AZURE_LOCATION, /,
+    );
+    const built = JSON.parse(readFileSync(join(repoRoot, 'dist-infra', 'main.json'), 'utf8'));
+    expect(Object.keys(built.parameters)).toContain('environmentName');
+  }, 60_000);
+});
+
+describe('azure.yaml', () => {
+  const yaml = readFileSync(join(repoRoot, 'azure.yaml'), 'utf8');
+  it('builds the package in a service-level hook, so azd deploy (not only azd up or azd package) ships the code as it is', () => {
+    expect(yaml).toContain(
+      [
+        'services:',
+        '  api:',
+        '    project: ./dist-package',
+        '    language: js',
+        '    host: function',
+        '    remoteBuild: false',
+        '    hooks:',
+        '      prepackage:',
+        '        posix:',
+        '          shell: sh',
+        '          run: cd .. && npm ci --no-audit --no-fund && npm run package',
+      ].join('\n'),
+    );
+    // No root prepackage hook besides: it would build twice under azd up.
+    expect(yaml.match(/prepackage:/g)).toHaveLength(1);
+    // The service folder exists in a fresh clone: its README is committed.
+    expect(readFileSync(join(repoRoot, 'dist-package', 'README.md'), 'utf8').length).toBeGreaterThan(0);
+  });
+
+  it('runs the vault check before provisioning', () => {
+    expect(yaml).toContain(
+      [
+        'hooks:',
+        '  preprovision:',
+        '    posix:',
+        '      shell: sh',
+        '      run: node infra/hooks/preprovision.mjs',
+      ].join('\n'),
+    );
+  });
+});
+
+describe('host.json', () => {
+  it('takes as many queue messages per instance as Flex Consumption plans for (batchSize), and half as many again', () => {
+    const host = JSON.parse(readFileSync(join(repoRoot, 'host.json'), 'utf8'));
+    expect(host.extensions.queues).toMatchObject({ batchSize: 32, newBatchThreshold: 16 });
   });
 });
