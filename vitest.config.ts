@@ -4,9 +4,9 @@ import { defineConfig } from 'vitest/config';
 //   unit         *.unit.test.ts: in process, no Azurite, no Key Vault emulator, no host, nothing beyond loopback
 //                fakes the test serves itself; `npm run test:unit`, under a minute
 //   integration  every other *.test.ts: the real app through the host stand-in, Azurite, the emulator, the fakes;
-//                each file has tables, queues, a vault and fakes of its own, so two run side by side; the
-//                two that load the machine by themselves run after them, each alone: the scale-out test
-//                ("scale") and the test that runs the benchmark ("bench")
+//                each file has tables, queues, a vault and fakes of its own, so two run side by side, with
+//                the test that runs each benchmark section at small sizes ("bench") beside them; the
+//                scale-out test ("scale"), which loads the machine by itself, runs after them, alone
 // `npm test` runs all of it.
 const shared = {
   // The core stub must exist before anything requires @azure/functions (the library caches "test mode").
@@ -75,7 +75,8 @@ export default defineConfig({
           name: 'bench',
           include: ['test/repo/bench.test.ts'],
           pool: 'forks',
-          sequence: { groupOrder: 2 },
+          // Beside the integration layer: it judges no figure, and its processes fill the gaps the
+          // integration files leave while they wait on Azurite.
           testTimeout: 240_000,
           hookTimeout: 120_000,
         },

@@ -207,28 +207,34 @@ describe('recover', () => {
 });
 
 describe('resync', () => {
-  /** A source app with 300 appointments known before any connector: 100 changed, 100 deleted. */
-  async function knownAppointments(sourceApp: string) {
-    const guids = Array.from({ length: 300 }, () => randomUUID());
+  /**
+   * A source app with 3 x `group` appointments known before any connector: `group` unchanged, `group` changed,
+   * `group` deleted. 100 each (300) makes a resync take two pages of 200.
+   */
+  async function knownAppointments(sourceApp: string, group = 100) {
+    const guids = Array.from({ length: 3 * group }, () => randomUUID());
     await enqueue(guids.map((guid) => changeMessage(sourceApp, { appointment: { appointmentGuid: guid } })));
     const later = [
       ...guids
-        .slice(100, 200)
+        .slice(group, 2 * group)
         .map((guid) =>
           changeMessage(sourceApp, { revision: 2, databaseAction: 'U', appointment: { appointmentGuid: guid } }),
         ),
       ...guids
-        .slice(200)
+        .slice(2 * group)
         .map((guid) =>
           changeMessage(sourceApp, { revision: 2, databaseAction: 'D', appointment: { appointmentGuid: guid } }),
         ),
     ];
     await enqueue(later);
-    await eventually(async () => (await rows(`sourceApp=${sourceApp}&status=no-connector`)).length === 500, 60_000);
+    await eventually(
+      async () => (await rows(`sourceApp=${sourceApp}&status=no-connector`)).length === 5 * group,
+      60_000,
+    );
     return {
-      live: guids.slice(0, 200),
-      deleted: guids.slice(200),
-      latest: (g: string) => (guids.indexOf(g as (typeof guids)[number]) < 100 ? 1 : 2),
+      live: guids.slice(0, 2 * group),
+      deleted: guids.slice(2 * group),
+      latest: (g: string) => (guids.indexOf(g as (typeof guids)[number]) < group ? 1 : 2),
     };
   }
 
@@ -283,11 +289,12 @@ describe('resync', () => {
 
   it('with includeDeleted also sends the deletes', async () => {
     const sourceApp = newApp();
-    const known = await knownAppointments(sourceApp);
+    const known = await knownAppointments(sourceApp, 10); // one page: paging is the first resync's business
     const id = (await post('/api/connectors', connectorBody(sourceApp, KEY))).body.id as string;
     const resync = await post(`/api/connectors/${id}/resync`, { includeDeleted: true });
     const progress = await finished(resync.headers.get('location')!);
-    expect(progress).toMatchObject({ queued: 300, delivered: 300, done: true });
+    expect(progress).toMatchObject({ queued: 30, delivered: 30, done: true });
+    expect(known.deleted).toHaveLength(10);
     for (const g of known.deleted) expect(bc.inserted.has(deliveryId(id, g, 2))).toBe(true);
   }, 150_000);
 });
