@@ -1,17 +1,14 @@
 import type { TestProject } from 'vitest/node';
 import { type RunningAzurite, startAzuriteOnFreePorts } from '../../src/local/azurite';
 
-let azurite: RunningAzurite | undefined;
-
-export async function setup(project: TestProject): Promise<void> {
-  azurite = await startAzuriteOnFreePorts();
+// One Azurite per project that uses this setup (the integration layer, the scale-out test), each stopped by
+// the teardown its setup returns: two projects that run at once never share or leak one.
+export async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const azurite: RunningAzurite = await startAzuriteOnFreePorts();
   project.provide('azuriteConnectionString', azurite.connectionString);
   project.provide('azuriteQueuePort', azurite.ports.queue);
   project.provide('azuriteTablePort', azurite.ports.table);
-}
-
-export async function teardown(): Promise<void> {
-  await azurite?.stop();
+  return () => azurite.stop();
 }
 
 declare module 'vitest' {
