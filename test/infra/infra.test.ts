@@ -566,8 +566,9 @@ describe('azure.yaml', () => {
 });
 
 describe('host.json', () => {
-  it('takes as many queue messages per instance as Flex Consumption plans for (batchSize), and half as many again', () => {
+  it('asks Flex Consumption for the fewest instances (batchSize 32, its target per instance) and lets each hold more', () => {
     const host = JSON.parse(readFileSync(join(repoRoot, 'host.json'), 'utf8'));
-    expect(host.extensions.queues).toMatchObject({ batchSize: 32, newBatchThreshold: 16 });
+    // docs/deployment.md, "Concurrency": at most 132 changes in flight per instance, most of them waiting.
+    expect(host.extensions.queues).toMatchObject({ batchSize: 32, newBatchThreshold: 100 });
   });
 });
