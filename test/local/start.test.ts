@@ -1,6 +1,6 @@
 // `npm start` as a user meets it: the built script starts Azurite, the emulator and the host,
 // answers health and OpenAPI, stops every child on SIGTERM, and says so in one line when a port is taken.
-import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -12,7 +12,7 @@ import { serveFakes } from '../fakes/serve';
 import { eventually } from '../support/eventually';
 import { repoRoot } from '../support/testApp';
 
-const run = promisify(execFile);
+const runAsync = promisify(execFile);
 
 beforeAll(() => {
   execFileSync(
@@ -32,39 +32,35 @@ async function ports() {
   };
 }
 
-/** The built script; without ports, on the defaults of local.settings.example.json. */
-function startScript(
-  p: Awaited<ReturnType<typeof ports>> | undefined,
-  extra: Record<string, string> = {},
-): {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-} {
-  const child = spawn(process.execPath, [join(repoRoot, 'dist', 'src', 'local', 'start.js')], {
-    cwd: repoRoot,
-    env: {
-      PATH: process.env.PATH,
-      ...(p
-        ? {
-            PORT: String(p.http),
-            AzureWebJobsStorage: azuriteConnectionString({ blob: p.blob, queue: p.queue, table: p.table }),
-            KEY_VAULT_URI: `http://127.0.0.1:${p.vault}`,
-          }
-        : {}),
-      ...extra,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+/** The settings that put a run on the given ports; none: the defaults of local.settings.example.json. */
+const portSettings = (p: Awaited<ReturnType<typeof ports>> | undefined): Record<string, string> =>
+  p
+    ? {
+        PORT: String(p.http),
+        AzureWebJobsStorage: azuriteConnectionString({ blob: p.blob, queue: p.queue, table: p.table }),
+        KEY_VAULT_URI: `http://127.0.0.1:${p.vault}`,
+      }
+    : {};
+
+/** Runs a command in the repo with a bare environment, collecting what it prints. */
+function run(command: string, args: string[], env: Record<string, string | undefined>) {
+  const child = spawn(command, args, { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  child.stdout!.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  child.stderr!.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
+  for (const stream of [child.stdout!, child.stderr!])
+    stream.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return { child, output: () => out, exited };
+}
+
+/** The built script; without ports, on the defaults of local.settings.example.json. */
+function startScript(p: Awaited<ReturnType<typeof ports>> | undefined, extra: Record<string, string> = {}) {
+  return run(process.execPath, [join(repoRoot, 'dist', 'src', 'local', 'start.js')], {
+    PATH: process.env.PATH,
+    ...portSettings(p),
+    ...extra,
+  });
 }
 
 /**
@@ -74,28 +70,7 @@ function startScript(
 function startWithNpm(p: Awaited<ReturnType<typeof ports>> | undefined, extra: Record<string, string> = {}) {
   const npmCli = process.env.npm_execpath;
   const [command, args] = npmCli ? [process.execPath, [npmCli, 'start']] : ['npm', ['start']];
-  const child = spawn(command, args, {
-    cwd: repoRoot,
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      ...(p
-        ? {
-            PORT: String(p.http),
-            AzureWebJobsStorage: azuriteConnectionString({ blob: p.blob, queue: p.queue, table: p.table }),
-            KEY_VAULT_URI: `http://127.0.0.1:${p.vault}`,
-          }
-        : {}),
-      ...extra,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  for (const stream of [child.stdout!, child.stderr!])
-    stream.on('data', (d: Buffer) => {
-      out += d.toString();
-    });
-  return { child, output: () => out };
+  return run(command, args, { PATH: process.env.PATH, HOME: process.env.HOME, ...portSettings(p), ...extra });
 }
 
 describe('npm start', () => {
@@ -216,8 +191,13 @@ describe('npm start', () => {
       // the change has settled (a person reads again a moment later).
       // Asynchronous: the fakes answer from this process, which must not block while curl waits for them.
       const bash = async (script: string) =>
-        (await run('bash', ['-euo', 'pipefail', '-c', script], { cwd: repoRoot, encoding: 'utf8', timeout: 60_000 }))
-          .stdout;
+        (
+          await runAsync('bash', ['-euo', 'pipefail', '-c', script], {
+            cwd: repoRoot,
+            encoding: 'utf8',
+            timeout: 60_000,
+          })
+        ).stdout;
       const said = await bash(commands.join('\n'));
       expect(said).toContain('"ok":true');
       expect(said).toContain('"messageIds":["7d7c4a9e-0c8e-4a51-9d1f-2f6b8f0a1c11"]');

@@ -40,6 +40,20 @@ function npm(...args: string[]) {
   return { status: run.status, out: `${run.stdout}${run.stderr}` };
 }
 
+/** The small project's package.json: `npm start` is the install check, then `start`. */
+function writeProject(start: string, dependencies: Record<string, string>) {
+  writeFileSync(
+    join(dir, 'package.json'),
+    JSON.stringify({
+      name: 'fresh-clone',
+      version: '1.0.0',
+      private: true,
+      scripts: { start: `${FIRST_STEP}${start}` },
+      dependencies,
+    }),
+  );
+}
+
 describe('the first step of npm start, npm test and npm run fakes', () => {
   it('is the install check, in the repo package.json', () => {
     for (const script of ['start', 'test', 'fakes'])
@@ -55,16 +69,7 @@ describe('the first step of npm start, npm test and npm run fakes', () => {
     copyFileSync(join(repoRoot, 'scripts', 'ensure-installed.cjs'), join(dir, 'scripts', 'ensure-installed.cjs'));
     mkdirSync(join(dir, 'dep'));
     writeFileSync(join(dir, 'dep', 'package.json'), JSON.stringify({ name: 'dep', version: '1.0.0' }));
-    writeFileSync(
-      join(dir, 'package.json'),
-      JSON.stringify({
-        name: 'fresh-clone',
-        version: '1.0.0',
-        private: true,
-        scripts: { start: `${FIRST_STEP}node -e "require('dep/package.json'); console.log('started')"` },
-        dependencies: { dep: 'file:dep' },
-      }),
-    );
+    writeProject(`node -e "require('dep/package.json'); console.log('started')"`, { dep: 'file:dep' });
     expect(npm('install', '--package-lock-only', '--no-audit', '--no-fund').status).toBe(0);
     expect(existsSync(join(dir, 'node_modules'))).toBe(false);
 
@@ -90,16 +95,7 @@ describe('the first step of npm start, npm test and npm run fakes', () => {
 
   it('stops with the reason when the install fails, before running anything else', () => {
     // A lock that does not match package.json: npm ci refuses.
-    writeFileSync(
-      join(dir, 'package.json'),
-      JSON.stringify({
-        name: 'fresh-clone',
-        version: '1.0.0',
-        private: true,
-        scripts: { start: `${FIRST_STEP}node -e "console.log('started')"` },
-        dependencies: { dep: 'file:dep', other: 'file:other' },
-      }),
-    );
+    writeProject(`node -e "console.log('started')"`, { dep: 'file:dep', other: 'file:other' });
     rmSync(join(dir, 'node_modules'), { recursive: true, force: true });
     const broken = npm('start');
     expect(broken.out).toMatch(/npm ci failed \(exit code \d+\); nothing else was run\./);
