@@ -5,9 +5,11 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 if command -v bicep >/dev/null 2>&1; then exec bicep "$@"; fi
 version="0.49.2"
-bin="$root/tools/bicep-cli/packages/azure.bicep.commandline.linux-x64/$version/tools/bicep"
+# Restored once per user, not per clone (a fresh clone would otherwise spend its first build on it).
+packages="${BICEP_CLI_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/backoffice-connector/bicep-cli}"
+bin="$packages/azure.bicep.commandline.linux-x64/$version/tools/bicep"
 if [ ! -x "$bin" ]; then
-  dotnet restore "$root/infra/tools/bicep-restore.csproj" --packages "$root/tools/bicep-cli/packages" --verbosity quiet >&2
+  dotnet restore "$root/infra/tools/bicep-restore.csproj" --packages "$packages" --verbosity quiet >&2
   chmod +x "$bin"
 fi
 exec "$bin" "$@"
