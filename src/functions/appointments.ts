@@ -1,6 +1,7 @@
 // POST /api/appointments: producers hand changes over HTTP instead of writing to the queue themselves.
 import { z } from 'zod';
 import { type AppointmentChange, appointmentChangeSchema, MAX_CHANGES_PER_REQUEST } from '../model/appointmentChange';
+import { DependencyError } from '../platform/errors';
 import { currentTraceparent } from '../platform/telemetry';
 import { getServices } from '../services';
 import { defineRoute } from './route';
@@ -21,6 +22,9 @@ const changesSchema = z.unknown().transform((value, ctx): { changes: Appointment
     ? { changes: result.data, single: false }
     : { changes: [result.data], single: true };
 });
+
+const MAYBE_QUEUED =
+  'Some of the changes may have been queued all the same: sending the same request again is safe, since a change is sent once per connector, appointment and revision.';
 
 export const routes = [
   defineRoute({
@@ -43,14 +47,21 @@ export const routes = [
       503: { description: 'Queue storage is unavailable; retry (message ids make it safe)' },
     },
     async handler({ body, request, log }) {
-      const messageIds = await getServices().sync.enqueue(
-        body.changes,
-        // The request's own span when telemetry is on (a child of the producer's), else the producer's header.
-        currentTraceparent() ?? request.headers.get('traceparent') ?? undefined,
-        {
-          single: body.single,
-        },
-      );
+      const messageIds = await getServices()
+        .sync.enqueue(
+          body.changes,
+          // The request's own span when telemetry is on (a child of the producer's), else the producer's header.
+          currentTraceparent() ?? request.headers.get('traceparent') ?? undefined,
+          {
+            single: body.single,
+          },
+        )
+        .catch((error: unknown) => {
+          // A send that ran out of time may still have reached the queue: say what sending again does.
+          if (error instanceof DependencyError)
+            throw new DependencyError(`${error.message} ${MAYBE_QUEUED}`, error.code, { cause: error });
+          throw error;
+        });
       log.info('appointments.queued', { count: messageIds.length, messageIds: messageIds.slice(0, 10) });
       return { status: 202, body: { messageIds } };
     },

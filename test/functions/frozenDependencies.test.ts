@@ -88,6 +88,9 @@ describe('storage frozen', () => {
     ]);
     expectUnavailable(list);
     expectUnavailable(enqueue);
+    expect(enqueue.body.detail).toBe(
+      'Queue storage is unavailable. Some of the changes may have been queued all the same: sending the same request again is safe, since a change is sent once per connector, appointment and revision.',
+    );
     expectUnavailable(create);
     expect(health.ms).toBeLessThan(BOUND_MS);
     expect(health.res.status).toBe(503);
