@@ -64,7 +64,7 @@ const defaultLog: CoreLogHandler = (level, category, message) =>
 
 const bindingExpression = /%([^%]+)%/g;
 /** %SETTING% in binding properties is replaced by the app setting, as the host does. */
-const resolveSetting = (value: string) =>
+export const resolveSetting = (value: string) =>
   value.replace(bindingExpression, (_, name: string) => {
     const v = process.env[name];
     if (v === undefined) throw new Error(`Binding expression %${name}% refers to an app setting that is not set`);

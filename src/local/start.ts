@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { isLoopbackUrl } from '../platform/config';
 import { type AzuritePorts, defaultAzuritePorts, type RunningAzurite, startAzurite, stopChild } from './azurite';
-import { type HostOptions, type RunningHost, startHost } from './host';
+import { type HostOptions, type RunningHost, resolveSetting, startHost } from './host';
 import { KeyVaultEmulator } from './keyVaultEmulator';
 import { applySettings, readLocalSettings } from './localSettings';
 import { instancePorts, isPortFree, type PortClaim } from './ports';
@@ -200,8 +200,8 @@ async function main(): Promise<void> {
     } else {
       const what =
         trigger?.type === 'timerTrigger'
-          ? `timer, ${settingValue(String(trigger.schedule ?? ''))} (UTC)`
-          : `queue ${settingValue(String(trigger?.queueName ?? ''))}`;
+          ? `timer, ${resolveSetting(String(trigger.schedule ?? ''))} (UTC)`
+          : `queue ${resolveSetting(String(trigger?.queueName ?? ''))}`;
       console.log(
         `  ${fn.metadata.name}: ${what} (run it now with POST ${host.url}/admin/functions/${fn.metadata.name})`,
       );
@@ -209,9 +209,6 @@ async function main(): Promise<void> {
   }
   console.log('\nPress Ctrl-C to stop.');
 }
-
-/** A binding value, with %SETTING% read from the settings as the host does. */
-const settingValue = (value: string) => value.replace(/^%(\w+)%$/, (_all, name: string) => process.env[name] ?? value);
 
 /** Who may call, in one line: the AUTH_MODE the app runs with. */
 function authModeLine(): string {

@@ -18,6 +18,7 @@ import { sourceAppKey } from '../model/text';
 import { NotFoundError, PreconditionFailedError } from '../platform/errors';
 import type { Versioned } from '../platform/etag';
 import {
+  deleteIfPresent,
   type Entity,
   isNotFound,
   isPreconditionFailed,
@@ -141,11 +142,7 @@ export function createConnectorStore(table: Table): ConnectorStore {
       }
     },
     async deleteRoute(sourceApp, id) {
-      try {
-        await (await table()).deleteEntity(routePartition(sourceApp), id);
-      } catch (error) {
-        if (!isNotFound(error)) storageFailure('delete a route', error);
-      }
+      await deleteIfPresent(table, routePartition(sourceApp), id, 'delete a route');
     },
     async routedTo(sourceApp) {
       const key = sourceAppKey(sourceApp);

@@ -8,6 +8,7 @@ import { type HealthRecord, healthBucketSchema } from '../model/health';
 import { redactAndTruncate } from '../platform/redact';
 import {
   asDouble,
+  deleteIfPresent,
   isConflict,
   isNotFound,
   isPreconditionFailed,
@@ -121,11 +122,7 @@ export function createHealthStore(table: Table, writes: TableBatcher): HealthSto
       }
     },
     async remove(connectorId) {
-      try {
-        await (await table()).deleteEntity(PARTITION, connectorId);
-      } catch (error) {
-        if (!isNotFound(error)) storageFailure('remove connector health', error);
-      }
+      await deleteIfPresent(table, PARTITION, connectorId, 'remove connector health');
     },
   };
 }

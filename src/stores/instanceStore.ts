@@ -3,7 +3,7 @@
 // instance that went away without saying so (a crash, a scale-in that could not finish).
 import { odata } from '@azure/data-tables';
 import { z } from 'zod';
-import { asDouble, isNotFound, parseRow, queryAll, storageFailure, type Table } from './table';
+import { asDouble, deleteIfPresent, parseRow, queryAll, storageFailure, type Table } from './table';
 
 const PARTITION = 'instances';
 
@@ -51,11 +51,7 @@ export function createInstanceStore(table: Table): InstanceStore {
       }
     },
     async remove(id) {
-      try {
-        await (await table()).deleteEntity(PARTITION, id);
-      } catch (error) {
-        if (!isNotFound(error)) storageFailure('remove the instance', error);
-      }
+      await deleteIfPresent(table, PARTITION, id, 'remove the instance');
     },
     async seenSince(sinceMs) {
       // A handful of rows: filtered here rather than with a Double literal in the query.

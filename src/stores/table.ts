@@ -62,6 +62,15 @@ export const isConflict = (error: unknown) => statusCodeOf(error) === 409;
 export const isPreconditionFailed = (error: unknown) => statusCodeOf(error) === 412;
 export const isNotFound = (error: unknown) => statusCodeOf(error) === 404;
 
+/** Deletes one entity; one that is already gone is what was wanted. */
+export async function deleteIfPresent(table: Table, partitionKey: string, rowKey: string, operation: string) {
+  try {
+    await (await table()).deleteEntity(partitionKey, rowKey);
+  } catch (error) {
+    if (!isNotFound(error)) storageFailure(operation, error);
+  }
+}
+
 /** Reads one entity; undefined when it does not exist. */
 export async function readEntity(
   client: TableClient,
