@@ -17,7 +17,7 @@ const runAsync = promisify(execFile);
 beforeAll(() => {
   execFileSync(
     process.execPath,
-    [join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
+    [join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-b', 'tsconfig.build.json'],
     { cwd: repoRoot },
   );
 }, 120_000);

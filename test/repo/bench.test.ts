@@ -42,7 +42,7 @@ function runSection(section: string): Promise<{ code: number | null; out: string
 beforeAll(() => {
   execFileSync(
     process.execPath,
-    [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.bench.json'],
+    [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-b', 'tsconfig.bench.json'],
     {
       cwd: root,
     },
