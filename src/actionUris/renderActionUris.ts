@@ -16,13 +16,14 @@ export interface RenderedAction {
   body?: unknown;
 }
 
-export function createRenderer(store: ActionUriStore) {
+/** `compile` is the template engine's; a test counts its calls. */
+export function createRenderer(store: ActionUriStore, compile = compileUriTemplate) {
   const compiledCache = new Map<string, { etag: string; compiled: CompiledUriTemplate }>();
 
   function compiledFor(definition: Versioned<ActionUri>): CompiledUriTemplate {
     const hit = compiledCache.get(definition.value.id);
     if (hit && hit.etag === definition.etag) return hit.compiled;
-    const compiled = compileUriTemplate(definition.value.template);
+    const compiled = compile(definition.value.template);
     compiledCache.set(definition.value.id, { etag: definition.etag, compiled });
     return compiled;
   }

@@ -1,15 +1,10 @@
 // The render path's cost: one partition read per render, and a template compiled once per version.
 import { describe, expect, it, vi } from 'vitest';
 import { createRenderer } from '../../src/actionUris/renderActionUris';
-import * as engine from '../../src/actionUris/uriTemplate';
+import { compileUriTemplate } from '../../src/actionUris/uriTemplate';
 import type { ActionUri } from '../../src/model/actionUri';
 import type { Versioned } from '../../src/platform/etag';
 import type { ActionUriStore } from '../../src/stores/actionUriStore';
-
-vi.mock('../../src/actionUris/uriTemplate', async (importOriginal) => {
-  const actual = await importOriginal<typeof engine>();
-  return { ...actual, compileUriTemplate: vi.fn(actual.compileUriTemplate) };
-});
 
 const definition = (template: string): ActionUri => ({
   id: '6f1c2b9e-3a0d-4c51-9d57-0b8f2a4e7c11',
@@ -39,9 +34,8 @@ describe('rendering cost', () => {
   it('reads one partition per render and compiles each template once per version', async () => {
     const current = { row: { value: definition('https://x.example/#TASKNO#'), etag: 'v1' } };
     const store = storeOf(current);
-    const renderer = createRenderer(store as unknown as ActionUriStore);
-    const compile = vi.mocked(engine.compileUriTemplate);
-    compile.mockClear();
+    const compile = vi.fn(compileUriTemplate);
+    const renderer = createRenderer(store as unknown as ActionUriStore, compile);
     const request = { uriType: 'task' as const, records: [{ sourceApp: 'APP', jobNo: 'J', taskNo: 'T' }] };
     for (let i = 0; i < 5; i++) expect((await renderer.render(request))[0]!.uri).toBe('https://x.example/T');
     expect(store.partitionReads).toBe(5);

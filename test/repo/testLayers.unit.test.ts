@@ -33,6 +33,13 @@ describe('test layers', () => {
     expect(offenders).toEqual([]);
   });
 
+  it('a unit test mocks no module: the layer shares one module graph (vitest.config.ts), so a mock would leak', () => {
+    const offenders = files
+      .filter((f) => f.path.endsWith('.unit.test.ts') && /vi\.(do)?mock\(/.test(f.text))
+      .map((f) => f.path);
+    expect(offenders).toEqual([]);
+  });
+
   it('every other test needs something the unit layer leaves out', () => {
     const misplaced = files
       .filter((f) => !f.path.endsWith('.unit.test.ts') && !needsMore.test(f.text))
