@@ -1,13 +1,14 @@
 import { defineConfig } from 'vitest/config';
+import SlowestFirst from './test/support/sequencer';
 
 // Two layers (test/README.md):
 //   unit         *.unit.test.ts: in process, no Azurite, no Key Vault emulator, no host, nothing beyond loopback
-//                fakes the test serves itself; `npm run test:unit`, under a minute
+//                fakes the test serves itself; `npm run test:unit`, about 12 s
 //   integration  every other *.test.ts: the real app through the host stand-in, Azurite, the emulator, the fakes;
-//                each file has tables, queues, a vault and fakes of its own, so two run side by side (three
-//                overloaded the one Azurite: HTTP requests met the 10 s bound and answered 503), with the test
-//                that runs each benchmark section at small sizes ("bench") beside them; the scale-out test
-//                ("scale"), which loads the machine by itself, runs after them, alone, on an Azurite of its own
+//                each file has tables, queues, a vault and fakes of its own, so three run side by side, each
+//                process slot on an Azurite of its own (support/globalSetup.ts), with the test that runs each
+//                benchmark section at small sizes ("bench") among them; the scale-out test ("scale"), which
+//                loads the machine by itself, runs after them, alone, on an Azurite of its own
 // `npm test` runs all of it.
 const shared = {
   // The core stub must exist before anything requires @azure/functions (the library caches "test mode").
@@ -18,14 +19,16 @@ const shared = {
 export default defineConfig({
   test: {
     reporters: ['default', './test/support/summaryReporter.ts'],
-    // The layers run side by side: the unit layer in a worker thread, the integration layer in two processes
-    // (the host's function registry and the app's services are process-wide: one app per process).
+    sequence: { sequencer: SlowestFirst },
+    // The layers run side by side: the unit layer in a worker thread, the integration layer in three processes
+    // (the host's function registry and the app's services are process-wide: one app per process). Three, not
+    // two: most files wait more than they compute (timeouts, polling, process starts).
     poolOptions: {
       // The unit layer (the only one in threads) shares one module graph (12 s instead of 32 s): a unit test
       // keeps no state outside what it builds, mocks no module (it injects what it counts), and passes in any
       // order (--sequence.shuffle.files).
       threads: { minThreads: 1, maxThreads: 1, isolate: false },
-      forks: { minForks: 1, maxForks: 2 },
+      forks: { minForks: 1, maxForks: 3 },
     },
     coverage: {
       provider: 'v8',

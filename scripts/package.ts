@@ -49,7 +49,7 @@ const npm = (...args: string[]) =>
     cwd: out,
     stdio: ['ignore', 'ignore', 'inherit'],
   });
-npm('ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund');
+npm('ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--prefer-offline');
 
 // The manifest of what ships, and a lockfile of that tree alone.
 const full = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as Record<string, unknown>;

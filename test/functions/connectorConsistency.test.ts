@@ -1,11 +1,12 @@
 // Connector writes under faults and races: a failed table write at each step of a replace leaves the routing
 // right (undone, or converged on the record), and a delete without If-Match never loses to concurrent PUTs.
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { azuriteConnectionString } from '../../src/local/azurite';
 import { sourceAppKey } from '../../src/model/text';
 import { tableNames } from '../../src/platform/resourceNames';
 import { BusinessCentralFake } from '../fakes/businessCentralFake';
+import { azurite } from '../support/azurite';
 import { changeMessage } from '../support/changes';
 import { eventually } from '../support/eventually';
 import { FaultyProxy } from '../support/faultyProxy';
@@ -13,13 +14,13 @@ import { jsonOf, startTestApp, type TestApp } from '../support/testApp';
 
 let app: TestApp;
 let bc: BusinessCentralFake;
-const tables = new FaultyProxy(inject('azuriteTablePort'));
+const tables = new FaultyProxy(azurite().tablePort);
 
 beforeAll(async () => {
   bc = new BusinessCentralFake();
   bc.basicUsers.set('SVC', 'consistency-key-1');
   await bc.start();
-  const ports = { blob: 1, queue: inject('azuriteQueuePort'), table: await tables.start() };
+  const ports = { blob: 1, queue: azurite().queuePort, table: await tables.start() };
   app = await startTestApp({ env: { AzureWebJobsStorage: azuriteConnectionString(ports) } });
 });
 afterAll(async () => {

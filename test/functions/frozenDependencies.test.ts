@@ -2,10 +2,11 @@
 // the API answers 503 problem+json with Retry-After in bounded time (the default settings), and deep health names
 // the dependency down. Storage and the Key Vault emulator sit behind TCP proxies that freeze. (A change in
 // flight: frozenInFlight.test.ts.)
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { azuriteConnectionString } from '../../src/local/azurite';
 import { KeyVaultEmulator } from '../../src/local/keyVaultEmulator';
 import { BusinessCentralFake } from '../fakes/businessCentralFake';
+import { azurite } from '../support/azurite';
 import { changeMessage } from '../support/changes';
 import { eventually } from '../support/eventually';
 import { TcpProxy } from '../support/tcpProxy';
@@ -18,8 +19,8 @@ let app: TestApp;
 let bc: BusinessCentralFake;
 const vault = new KeyVaultEmulator();
 const proxies = {
-  queue: new TcpProxy(inject('azuriteQueuePort')),
-  table: new TcpProxy(inject('azuriteTablePort')),
+  queue: new TcpProxy(azurite().queuePort),
+  table: new TcpProxy(azurite().tablePort),
   vault: undefined as unknown as TcpProxy,
 };
 const frozen = () => [proxies.queue, proxies.table, proxies.vault];

@@ -2,11 +2,12 @@
 // its bound (DEPENDENCY_TIMEOUT_SECONDS, 6 here rather than the default 30) and the host tries the message
 // again; after the thaw the change lands once. Tables sit behind a TCP proxy that freezes.
 import { QueueClient } from '@azure/storage-queue';
-import { afterAll, beforeAll, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { azuriteConnectionString } from '../../src/local/azurite';
 import { deliveryId } from '../../src/model/pushBody';
 import { encodeQueueMessage } from '../../src/platform/storageClients';
 import { BusinessCentralFake } from '../fakes/businessCentralFake';
+import { azurite } from '../support/azurite';
 import { changeMessage } from '../support/changes';
 import { eventually } from '../support/eventually';
 import { TcpProxy } from '../support/tcpProxy';
@@ -14,13 +15,13 @@ import { jsonOf, startTestApp, type TestApp } from '../support/testApp';
 
 let app: TestApp;
 let bc: BusinessCentralFake;
-const tables = new TcpProxy(inject('azuriteTablePort'));
+const tables = new TcpProxy(azurite().tablePort);
 
 beforeAll(async () => {
   bc = new BusinessCentralFake();
   bc.basicUsers.set('SVC', 'frozen-access-key-1');
   await bc.start();
-  const ports = { blob: 1, queue: inject('azuriteQueuePort'), table: await tables.start() };
+  const ports = { blob: 1, queue: azurite().queuePort, table: await tables.start() };
   app = await startTestApp({
     env: { AzureWebJobsStorage: azuriteConnectionString(ports), DEPENDENCY_TIMEOUT_SECONDS: '6' },
   });
@@ -51,7 +52,7 @@ it('a change in flight is retried, never lost, when tables freeze under it: the 
   const failedBefore = app.logs.filter((l) => /Executed 'Functions\.appointmentChanged' \(Failed/.test(l)).length;
   tables.freeze();
   const change = changeMessage('FROZENQ');
-  await new QueueClient(inject('azuriteConnectionString'), app.env.APPOINTMENTS_QUEUE!).sendMessage(
+  await new QueueClient(azurite().connectionString, app.env.APPOINTMENTS_QUEUE!).sendMessage(
     encodeQueueMessage(change),
   );
   // The invocation gives up on its own (no thaw yet): the host will try the message again.

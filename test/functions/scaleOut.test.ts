@@ -4,14 +4,14 @@
 // land in ascending order ending with the newest, the fake never answers 429 and never sees more than five
 // requests of one principal at once, and an instance killed mid-run loses nothing.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KeyVaultEmulator } from '../../src/local/keyVaultEmulator';
 import { deliveryId } from '../../src/model/pushBody';
 import { tableNames } from '../../src/platform/resourceNames';
 import { createBudgetStore } from '../../src/stores/budgetStore';
 import { type BackOfficeFakes, startBackOfficeFakes } from '../fakes/backOfficeFakes';
 import { TENANT } from '../fakes/demoTenant';
-import { azuriteTable } from '../support/azurite';
+import { azurite, azuriteTable } from '../support/azurite';
 import { changeMessage } from '../support/changes';
 import { type Instance, startInstance } from '../support/cluster';
 import { eventually } from '../support/eventually';
@@ -43,7 +43,7 @@ beforeAll(async () => {
   fakes.bc.limits = { maxConcurrent: 5, maxQueued: 95, ...WINDOW };
   fakes.bc.processingMs = 20;
   const env = {
-    AzureWebJobsStorage: inject('azuriteConnectionString'),
+    AzureWebJobsStorage: azurite().connectionString,
     KEY_VAULT_URI: vault.url,
     KEY_VAULT_ALLOW_INSECURE: 'true',
     BACKOFFICE_ALLOW_LOOPBACK: 'true',

@@ -1,18 +1,19 @@
 // Storage briefly unreachable (a cut TCP proxy in front of Azurite): no change is lost, none is doubled.
 import { randomUUID } from 'node:crypto';
 import { QueueClient } from '@azure/storage-queue';
-import { afterAll, beforeAll, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { azuriteConnectionString } from '../../src/local/azurite';
 import { deliveryId } from '../../src/model/pushBody';
 import { encodeQueueMessage } from '../../src/platform/storageClients';
 import { BusinessCentralFake } from '../fakes/businessCentralFake';
+import { azurite } from '../support/azurite';
 import { eventually } from '../support/eventually';
 import { TcpProxy } from '../support/tcpProxy';
 import { jsonOf, startTestApp, type TestApp } from '../support/testApp';
 
 let app: TestApp;
 let bc: BusinessCentralFake;
-const proxies = { queue: new TcpProxy(inject('azuriteQueuePort')), table: new TcpProxy(inject('azuriteTablePort')) };
+const proxies = { queue: new TcpProxy(azurite().queuePort), table: new TcpProxy(azurite().tablePort) };
 const failedInvocations = () =>
   app.logs.filter((l) => /Executed 'Functions\.appointmentChanged' \(Failed/.test(l)).length;
 
@@ -49,7 +50,7 @@ async function connector(): Promise<string> {
   });
   return (await jsonOf(created)).id;
 }
-const direct = () => new QueueClient(inject('azuriteConnectionString'), app.env.APPOINTMENTS_QUEUE!);
+const direct = () => new QueueClient(azurite().connectionString, app.env.APPOINTMENTS_QUEUE!);
 const make = () => ({
   schemaVersion: 1,
   messageId: randomUUID(),

@@ -1,13 +1,14 @@
 // The stand-in's queue semantics, against Azurite: what the host's QueueProcessor does.
 import { QueueServiceClient } from '@azure/storage-queue';
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { HostSettings } from '../../src/local/hostJson';
 import { QueueListener } from '../../src/local/queueListener';
 import { encodeQueueMessage } from '../../src/platform/storageClients';
+import { azurite } from '../support/azurite';
 import { eventually } from '../support/eventually';
 import { uniqueName } from '../support/testApp';
 
-const service = () => QueueServiceClient.fromConnectionString(inject('azuriteConnectionString'));
+const service = () => QueueServiceClient.fromConnectionString(azurite().connectionString);
 const settings: HostSettings['queues'] = {
   maxPollingIntervalMs: 200,
   visibilityTimeoutMs: 0,

@@ -1,10 +1,9 @@
 // Starts the real app (src/index.ts) through the host stand-in, against the run's Azurite and a Key Vault
 // emulator of this test file's own. Every log line is captured so tests can search it for secrets.
 import { randomBytes } from 'node:crypto';
-import { inject } from 'vitest';
 import { type HostOptions, type RunningHost, startHost } from '../../src/local/host';
 import { KeyVaultEmulator } from '../../src/local/keyVaultEmulator';
-
+import { azurite } from './azurite';
 import { repoRoot } from './repoRoot';
 
 export { repoRoot };
@@ -28,7 +27,7 @@ export async function startTestApp(
   const vault = new KeyVaultEmulator();
   await vault.start();
   const env: Record<string, string> = {
-    AzureWebJobsStorage: inject('azuriteConnectionString'),
+    AzureWebJobsStorage: azurite().connectionString,
     KEY_VAULT_URI: vault.url,
     KEY_VAULT_ALLOW_INSECURE: 'true',
     BACKOFFICE_ALLOW_LOOPBACK: 'true',
