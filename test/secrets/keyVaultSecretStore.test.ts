@@ -51,7 +51,8 @@ describe('Key Vault secret store under a concurrent writer', () => {
     await store.delete('race-recover');
     notYet('/secrets/race-recover/');
     const writing = store.set('race-recover', 'value-2'); // 409 (soft-deleted), so: recover, then write
-    await eventually(requested('GET', '/secrets/race-recover/'), 10_000, 5);
+    // The SDK looks (GET) before it recovers as well: the other writer acts once the recover was asked for.
+    await eventually(requested('POST', '/deletedsecrets/race-recover/recover'), 10_000, 5);
     await (await other.beginDeleteSecret('race-recover')).pollUntilDone();
     vault.clearFaults();
     const ref = await writing;
