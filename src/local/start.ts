@@ -150,8 +150,8 @@ async function main(): Promise<void> {
   let stopping = false;
   const stopAll = async () => {
     stopping = true;
-    await Promise.all(others.map((child) => stopChild(child)));
-    await host?.stop().catch(() => undefined);
+    // Every host at once: one that waited for the others would still start timers and take messages meanwhile.
+    await Promise.all([...others.map((child) => stopChild(child)), host?.stop().catch(() => undefined)]);
     await vault?.stop().catch(() => undefined);
     await azurite?.stop().catch(() => undefined);
   };

@@ -1,10 +1,10 @@
 // infra/: the Bicep compiles and lints without a single warning, and the compiled template keeps the policy.
-import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import alertsFile from '../../infra/alerts.json';
 import names from '../../src/platform/resourceNames.json';
+import { run } from '../support/run';
 import { repoRoot } from '../support/testApp';
 
 type Resource = {
@@ -16,11 +16,11 @@ type Resource = {
   kind?: string;
 };
 
-const bicep = (args: string[], env: Record<string, string> = {}) =>
-  spawnSync('bash', [join(repoRoot, 'infra', 'bicep.sh'), ...args], {
+/** The Bicep CLI with the environment given (replacing, with `only`, the test process's own). */
+const bicep = (args: string[], env: Record<string, string | undefined> = {}, only = false) =>
+  run('bash', [join(repoRoot, 'infra', 'bicep.sh'), ...args], {
     cwd: repoRoot,
-    encoding: 'utf8',
-    env: { ...process.env, ...env },
+    env: only ? env : { ...process.env, ...env },
   });
 /** What azd passes the parameter file. */
 const azdEnv = { AZURE_ENV_NAME: 'bocs-test', ALERT_EMAIL: 'ops@example.com', AUTH_AUDIENCE: 'api://bocs-test' };
@@ -48,11 +48,11 @@ const ofType = (type: string) => all.filter((r) => r.type.toLowerCase() === type
 /** `npm run infra:build` as it runs without an azd environment: it compiles the template the tests read. */
 let infraBuild: { status: number | null; stdout: string; stderr: string };
 
-beforeAll(() => {
+beforeAll(async () => {
   const env = Object.fromEntries(
     Object.entries(process.env).filter(([k]) => !['AZURE_ENV_NAME', 'ALERT_EMAIL', 'AUTH_AUDIENCE'].includes(k)),
   );
-  infraBuild = spawnSync('bash', [join(repoRoot, 'infra', 'build.sh')], { cwd: repoRoot, encoding: 'utf8', env });
+  infraBuild = await run('bash', [join(repoRoot, 'infra', 'build.sh')], { cwd: repoRoot, env });
   expect(infraBuild.status, infraBuild.stderr).toBe(0);
   expect(infraBuild.stderr.trim(), 'bicep build warnings').toBe('');
   template = JSON.parse(readFileSync(join(repoRoot, 'dist-infra', 'main.json'), 'utf8'));
@@ -60,10 +60,10 @@ beforeAll(() => {
 }, 180_000);
 
 describe('infra/', () => {
-  it("lints without warnings; the parameter file builds from azd's values and names a missing one", () => {
+  it("lints without warnings; the parameter file builds from azd's values and names a missing one", async () => {
     // `bicep build` runs the linter with infra/bicepconfig.json: the build in beforeAll printed nothing.
     expect(infraBuild.stderr.trim(), 'bicep build (and lint) output').toBe('');
-    const params = bicep(['build-params', 'infra/main.bicepparam', '--stdout'], azdEnv);
+    const params = await bicep(['build-params', 'infra/main.bicepparam', '--stdout'], azdEnv);
     expect(params.status, params.stderr).toBe(0);
     const values = JSON.parse(JSON.parse(params.stdout).parametersJson).parameters;
     expect(values).toMatchObject({
@@ -78,21 +78,13 @@ describe('infra/', () => {
     // Every parameter of main.bicep is set by the parameter file, so azd reaches each one.
     expect(Object.keys(values).sort()).toEqual(Object.keys(template.parameters).sort());
     // No receiver, no deployment: an empty value is too short, an unset one is named.
-    const empty = bicep(['build-params', 'infra/main.bicepparam', '--stdout'], { ...azdEnv, ALERT_EMAIL: '' });
+    const empty = await bicep(['build-params', 'infra/main.bicepparam', '--stdout'], { ...azdEnv, ALERT_EMAIL: '' });
     expect(empty.status).not.toBe(0);
     expect(empty.stdout + empty.stderr).toContain('minimum allowable length is 3');
     const unsetEnv = Object.fromEntries(
       Object.entries({ ...process.env, ...azdEnv }).filter(([k]) => k !== 'ALERT_EMAIL'),
     );
-    const unset = spawnSync(
-      'bash',
-      [join(repoRoot, 'infra', 'bicep.sh'), 'build-params', 'infra/main.bicepparam', '--stdout'],
-      {
-        cwd: repoRoot,
-        encoding: 'utf8',
-        env: unsetEnv,
-      },
-    );
+    const unset = await bicep(['build-params', 'infra/main.bicepparam', '--stdout'], unsetEnv, true);
     expect(unset.status).not.toBe(0);
     expect(unset.stdout + unset.stderr).toContain('Environment variable "ALERT_EMAIL" does not exist');
   }, 120_000);
@@ -457,8 +449,8 @@ describe('infra/', () => {
     ]);
   });
 
-  it('passes each variable azd holds to its parameter', () => {
-    const params = bicep(['build-params', 'infra/main.bicepparam', '--stdout'], {
+  it('passes each variable azd holds to its parameter', async () => {
+    const params = await bicep(['build-params', 'infra/main.bicepparam', '--stdout'], {
       ...azdEnv,
       ENVIRONMENT_TYPE: 'prod',
       AZURE_LOCATION: 'swedencentral',

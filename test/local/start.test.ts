@@ -1,6 +1,6 @@
 // `npm start` as a user meets it: the built script starts Azurite, the emulator and the host,
 // answers health and OpenAPI, stops every child on SIGTERM, and says so in one line when a port is taken.
-import { execFile, execFileSync, spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -10,15 +10,18 @@ import { azuriteConnectionString } from '../../src/local/azurite';
 import { freePort, isPortFree } from '../../src/local/ports';
 import { serveFakes } from '../fakes/serve';
 import { eventually } from '../support/eventually';
+import { runOrThrow } from '../support/run';
 import { repoRoot } from '../support/testApp';
 
 const runAsync = promisify(execFile);
 
-beforeAll(() => {
-  execFileSync(
+beforeAll(async () => {
+  await runOrThrow(
     process.execPath,
     [join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-b', 'tsconfig.build.json'],
-    { cwd: repoRoot },
+    {
+      cwd: repoRoot,
+    },
   );
 }, 120_000);
 
@@ -110,6 +113,8 @@ describe('npm start', () => {
       for (const port of defaults) if (!(await isPortFree(port))) return false;
       return true;
     }, 30_000);
+    // The ports are free a moment before the script says so and exits (it waits for Azurite's exit).
+    await run.exited;
     expect(run.output()).toMatch(/Stopped\.\s*$/);
   }, 180_000);
 

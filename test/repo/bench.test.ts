@@ -1,9 +1,10 @@
 // `npm run bench` keeps working: every section builds, starts what it needs and prints its table, at sizes that
 // take seconds. The figures are not judged here (benchmarks fail nothing); a section that throws is.
 // Twice a section broke unnoticed when the app gained a required setting (RECOVERIES_QUEUE, AUTH_MODE).
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { runOrThrow } from '../support/run';
 import { repoRoot as root } from '../support/testApp';
 
 const small = {
@@ -39,8 +40,8 @@ function runSection(section: string): Promise<{ code: number | null; out: string
   });
 }
 
-beforeAll(() => {
-  execFileSync(
+beforeAll(async () => {
+  await runOrThrow(
     process.execPath,
     [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-b', 'tsconfig.bench.json'],
     {

@@ -1,10 +1,10 @@
 // The deployment package (`npm run package`, what azd deploys): the compiled app, host.json, a production
 // package.json and lockfile and production node_modules, nothing else; every module of the app loads from it.
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { run, runOrThrow } from '../support/run';
 import { repoRoot } from '../support/testApp';
 
 let out: string;
@@ -22,11 +22,10 @@ function filesUnder(dir: string, prefix = ''): string[] {
   );
 }
 
-beforeAll(() => {
+beforeAll(async () => {
   out = join(mkdtempSync(join(tmpdir(), 'package-')), 'dist-package');
-  execFileSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'scripts', 'package.ts'), '--out', out], {
+  await runOrThrow(process.execPath, ['--import', 'tsx', join(repoRoot, 'scripts', 'package.ts'), '--out', out], {
     cwd: repoRoot,
-    stdio: 'pipe',
   });
 }, 240_000);
 
@@ -84,7 +83,7 @@ describe('the deployment package', () => {
     expect(sizeOf(out)).toBeLessThan(120 * 1024 * 1024);
   });
 
-  it('loads every module of the app from its own node_modules', () => {
+  it('loads every module of the app from its own node_modules', async () => {
     const modules = [
       'dist/src/index.js',
       'dist/src/services.js',
@@ -94,11 +93,11 @@ describe('the deployment package', () => {
     ];
     const script = modules.map((m) => `require(${JSON.stringify(join(out, m))});`).join('');
     // Outside the repository, so nothing resolves from its node_modules.
-    const result = execFileSync(process.execPath, ['-e', `${script} console.log('loaded', ${modules.length})`], {
+    const result = await run(process.execPath, ['-e', `${script} console.log('loaded', ${modules.length})`], {
       cwd: out,
       env: { PATH: process.env.PATH, NODE_PATH: '' },
-      encoding: 'utf8',
     });
-    expect(result).toContain(`loaded ${modules.length}`);
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toContain(`loaded ${modules.length}`);
   });
 });

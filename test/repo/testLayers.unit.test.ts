@@ -14,7 +14,7 @@ const testFiles = (dir: string): string[] =>
 
 /** What makes a test need more than its own process: Azurite, the emulator, the host, another program. */
 const needsMore =
-  /startTestApp|startCluster|azuriteTable|inject\(|KeyVaultEmulator|startHost|child_process|support\/cluster|support\/testApp/;
+  /startTestApp|startCluster|azuriteTable|inject\(|KeyVaultEmulator|startHost|child_process|support\/(cluster|testApp|run)'/;
 
 // This file names the patterns it looks for, so it is left out of its own search.
 const files = testFiles(testDir)
