@@ -1,5 +1,5 @@
 import { defineConfig } from 'vitest/config';
-import SlowestFirst from './test/support/sequencer';
+import LongFirst from './test/support/sequencer';
 
 // Two layers (test/README.md):
 //   unit         *.unit.test.ts: in process, no Azurite, no Key Vault emulator, no host, nothing beyond loopback
@@ -19,7 +19,7 @@ const shared = {
 export default defineConfig({
   test: {
     reporters: ['default', './test/support/summaryReporter.ts'],
-    sequence: { sequencer: SlowestFirst },
+    sequence: { sequencer: LongFirst },
     // The layers run side by side: the unit layer in a worker thread, the integration layer in three processes
     // (the host's function registry and the app's services are process-wide: one app per process). Three, not
     // two: most files wait more than they compute (timeouts, polling, process starts).

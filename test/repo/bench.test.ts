@@ -68,8 +68,8 @@ describe('npm run bench', () => {
     ],
     ['scale-out', /^Idle queue, one change at a time \(2\): p50 \d+ ms/m],
   ];
-  // Each section starts what it needs on ports of its own, so they run side by side, two at a time, from the
-  // moment the benchmark is built (the suite runs this file alone); each test waits for its own.
+  // The sections run one after another from the moment the benchmark is built (one at a time: the integration
+  // layer runs beside this file); each test waits for its own.
   type Run = { code: number | null; out: string };
   const settle = new Map<string, (run: Run) => void>();
   const runs = new Map(
@@ -81,7 +81,7 @@ describe('npm run bench', () => {
       for (let section = waiting.shift(); section; section = waiting.shift())
         settle.get(section)!(await runSection(section));
     };
-    void Promise.all([worker(), worker()]);
+    void worker();
   });
   for (const [section, printed] of sections)
     it(`the ${section} section runs and prints its figures`, async () => {
