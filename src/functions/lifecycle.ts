@@ -13,15 +13,14 @@ export function registerLifecycleHooks(): void {
 }
 
 async function startServices(): Promise<void> {
-  const [{ getServices }, { ConfigError }, { consoleSink, createLogger }] = await Promise.all([
-    import('../services.js'),
-    import('../platform/config.js'),
-    import('../platform/logging.js'),
-  ]);
   try {
-    getServices();
+    (await import('../services.js')).getServices();
   } catch (error) {
-    // Every invocation answers with the same error; this says it once, before anyone calls.
+    // Never fails the start: every invocation answers with the same error; this says it once, before anyone calls.
+    const [{ ConfigError }, { consoleSink, createLogger }] = await Promise.all([
+      import('../platform/config.js'),
+      import('../platform/logging.js'),
+    ]);
     const log = createLogger(consoleSink, { component: 'lifecycle' });
     if (error instanceof ConfigError) log.error('app.misconfigured', { problems: error.problems });
     else log.error('app.start-failed', { error });

@@ -4,6 +4,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../support/repoRoot';
+import { startFirst } from '../support/sequencer';
 
 const testDir = join(repoRoot, 'test');
 const testFiles = (dir: string): string[] =>
@@ -45,5 +46,10 @@ describe('test layers', () => {
       .filter((f) => !f.path.endsWith('.unit.test.ts') && !needsMore.test(f.text))
       .map((f) => f.path);
     expect(misplaced).toEqual([]);
+  });
+
+  it('the files the sequencer starts first exist (a renamed one would silently lose its place)', () => {
+    const paths = files.map((f) => f.path);
+    expect(startFirst.filter((p) => !paths.includes(p))).toEqual([]);
   });
 });

@@ -5,7 +5,7 @@
 import { relative } from 'node:path';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
-const first = [
+export const startFirst = [
   'test/repo/bench.test.ts',
   'test/functions/frozenDependencies.test.ts',
   'test/functions/recoveries.test.ts',
@@ -24,8 +24,8 @@ const first = [
 export default class LongFirst extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
     const rank = (f: TestSpecification) => {
-      const at = first.indexOf(relative(f.project.config.root, f.moduleId));
-      return at < 0 ? first.length : at;
+      const at = startFirst.indexOf(relative(f.project.config.root, f.moduleId));
+      return at < 0 ? startFirst.length : at;
     };
     // A stable sort: the unlisted keep vitest's own order.
     return (await super.sort(files)).sort((a, b) => rank(a) - rank(b));
