@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import alertsFile from '../../infra/alerts.json';
 import names from '../../src/platform/resourceNames.json';
-import { run } from '../support/run';
+import { type Ran, run } from '../support/run';
 import { repoRoot } from '../support/testApp';
 
 type Resource = {
@@ -16,12 +16,9 @@ type Resource = {
   kind?: string;
 };
 
-/** The Bicep CLI with the environment given (replacing, with `only`, the test process's own). */
-const bicep = (args: string[], env: Record<string, string | undefined> = {}, only = false) =>
-  run('bash', [join(repoRoot, 'infra', 'bicep.sh'), ...args], {
-    cwd: repoRoot,
-    env: only ? env : { ...process.env, ...env },
-  });
+/** The Bicep CLI with these variables over the test process's own (undefined: left unset). */
+const bicep = (args: string[], env: Record<string, string | undefined> = {}) =>
+  run('bash', [join(repoRoot, 'infra', 'bicep.sh'), ...args], { cwd: repoRoot, env: { ...process.env, ...env } });
 /** What azd passes the parameter file. */
 const azdEnv = { AZURE_ENV_NAME: 'bocs-test', ALERT_EMAIL: 'ops@example.com', AUTH_AUDIENCE: 'api://bocs-test' };
 let template: {
@@ -46,12 +43,10 @@ function flatten(
 const ofType = (type: string) => all.filter((r) => r.type.toLowerCase() === type.toLowerCase());
 
 /** `npm run infra:build` as it runs without an azd environment: it compiles the template the tests read. */
-let infraBuild: { status: number | null; stdout: string; stderr: string };
+let infraBuild: Ran;
 
 beforeAll(async () => {
-  const env = Object.fromEntries(
-    Object.entries(process.env).filter(([k]) => !['AZURE_ENV_NAME', 'ALERT_EMAIL', 'AUTH_AUDIENCE'].includes(k)),
-  );
+  const env = { ...process.env, AZURE_ENV_NAME: undefined, ALERT_EMAIL: undefined, AUTH_AUDIENCE: undefined };
   infraBuild = await run('bash', [join(repoRoot, 'infra', 'build.sh')], { cwd: repoRoot, env });
   expect(infraBuild.status, infraBuild.stderr).toBe(0);
   expect(infraBuild.stderr.trim(), 'bicep build warnings').toBe('');
@@ -81,10 +76,10 @@ describe('infra/', () => {
     const empty = await bicep(['build-params', 'infra/main.bicepparam', '--stdout'], { ...azdEnv, ALERT_EMAIL: '' });
     expect(empty.status).not.toBe(0);
     expect(empty.stdout + empty.stderr).toContain('minimum allowable length is 3');
-    const unsetEnv = Object.fromEntries(
-      Object.entries({ ...process.env, ...azdEnv }).filter(([k]) => k !== 'ALERT_EMAIL'),
-    );
-    const unset = await bicep(['build-params', 'infra/main.bicepparam', '--stdout'], unsetEnv, true);
+    const unset = await bicep(['build-params', 'infra/main.bicepparam', '--stdout'], {
+      ...azdEnv,
+      ALERT_EMAIL: undefined,
+    });
     expect(unset.status).not.toBe(0);
     expect(unset.stdout + unset.stderr).toContain('Environment variable "ALERT_EMAIL" does not exist');
   }, 120_000);
@@ -501,9 +496,8 @@ describe('infra/', () => {
   }, 60_000);
 
   it('npm run infra:build with an empty environment compiles the template and names what a deployment needs', () => {
-    const run = infraBuild;
-    expect(run.stdout).toContain('Compiled infra/main.bicep to dist-infra/main.json.');
-    expect(run.stdout).toContain(
+    expect(infraBuild.stdout).toContain('Compiled infra/main.bicep to dist-infra/main.json.');
+    expect(infraBuild.stdout).toContain(
       [
         'Not built: dist-infra/main.parameters.json. A deployment needs these variables (azd env set NAME value;',
         'azd sets AZURE_ENV_NAME itself):',
@@ -512,7 +506,7 @@ describe('infra/', () => {
         '  AZURE_ENV_NAME (not set)',
       ].join('\n'),
     );
-    expect(run.stdout).toMatch(
+    expect(infraBuild.stdout).toMatch(
       /Optional, each with a default \(docs\/deployment.md\):\n {2}ALWAYS_READY_INSTANCES, AZURE_LOCATION, /,
     );
     expect(Object.keys(template.parameters)).toContain('environmentName');

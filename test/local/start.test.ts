@@ -1,10 +1,9 @@
 // `npm start` as a user meets it: the built script starts Azurite, the emulator and the host,
 // answers health and OpenAPI, stops every child on SIGTERM, and says so in one line when a port is taken.
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { azuriteConnectionString } from '../../src/local/azurite';
 import { freePort, isPortFree } from '../../src/local/ports';
@@ -12,8 +11,6 @@ import { serveFakes } from '../fakes/serve';
 import { eventually } from '../support/eventually';
 import { runOrThrow } from '../support/run';
 import { repoRoot } from '../support/testApp';
-
-const runAsync = promisify(execFile);
 
 beforeAll(async () => {
   await runOrThrow(
@@ -45,8 +42,8 @@ const portSettings = (p: Awaited<ReturnType<typeof ports>> | undefined): Record<
       }
     : {};
 
-/** Runs a command in the repo with a bare environment, collecting what it prints. */
-function run(command: string, args: string[], env: Record<string, string | undefined>) {
+/** Launches a command in the repo with a bare environment, collecting what it prints while it runs. */
+function launch(command: string, args: string[], env: Record<string, string | undefined>) {
   const child = spawn(command, args, { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   for (const stream of [child.stdout!, child.stderr!])
@@ -59,7 +56,7 @@ function run(command: string, args: string[], env: Record<string, string | undef
 
 /** The built script; without ports, on the defaults of local.settings.example.json. */
 function startScript(p: Awaited<ReturnType<typeof ports>> | undefined, extra: Record<string, string> = {}) {
-  return run(process.execPath, [join(repoRoot, 'dist', 'src', 'local', 'start.js')], {
+  return launch(process.execPath, [join(repoRoot, 'dist', 'src', 'local', 'start.js')], {
     PATH: process.env.PATH,
     ...portSettings(p),
     ...extra,
@@ -73,7 +70,7 @@ function startScript(p: Awaited<ReturnType<typeof ports>> | undefined, extra: Re
 function startWithNpm(p: Awaited<ReturnType<typeof ports>> | undefined, extra: Record<string, string> = {}) {
   const npmCli = process.env.npm_execpath;
   const [command, args] = npmCli ? [process.execPath, [npmCli, 'start']] : ['npm', ['start']];
-  return run(command, args, { PATH: process.env.PATH, HOME: process.env.HOME, ...portSettings(p), ...extra });
+  return launch(command, args, { PATH: process.env.PATH, HOME: process.env.HOME, ...portSettings(p), ...extra });
 }
 
 describe('npm start', () => {
@@ -196,13 +193,7 @@ describe('npm start', () => {
       // the change has settled (a person reads again a moment later).
       // Asynchronous: the fakes answer from this process, which must not block while curl waits for them.
       const bash = async (script: string) =>
-        (
-          await runAsync('bash', ['-euo', 'pipefail', '-c', script], {
-            cwd: repoRoot,
-            encoding: 'utf8',
-            timeout: 60_000,
-          })
-        ).stdout;
+        (await runOrThrow('bash', ['-euo', 'pipefail', '-c', script], { cwd: repoRoot, timeoutMs: 60_000 })).stdout;
       const said = await bash(commands.join('\n'));
       expect(said).toContain('"ok":true');
       expect(said).toContain('"messageIds":["7d7c4a9e-0c8e-4a51-9d1f-2f6b8f0a1c11"]');

@@ -1,10 +1,9 @@
 // `npm run bench` keeps working: every section builds, starts what it needs and prints its table, at sizes that
 // take seconds. The figures are not judged here (benchmarks fail nothing); a section that throws is.
 // Twice a section broke unnoticed when the app gained a required setting (RECOVERIES_QUEUE, AUTH_MODE).
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runOrThrow } from '../support/run';
+import { run, runOrThrow } from '../support/run';
 import { repoRoot as root } from '../support/testApp';
 
 const small = {
@@ -23,21 +22,12 @@ const small = {
   BENCH_CONNECTOR_OPS: '20',
 };
 
-function runSection(section: string): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(root, 'dist-bench', 'test', 'bench', 'run.js'), section], {
-      cwd: root,
-      env: { ...process.env, ...small },
-    });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      out += d.toString();
-    });
-    child.on('exit', (code) => resolve({ code, out }));
+async function runSection(section: string): Promise<{ code: number | null; out: string }> {
+  const ran = await run(process.execPath, [join(root, 'dist-bench', 'test', 'bench', 'run.js'), section], {
+    cwd: root,
+    env: { ...process.env, ...small },
   });
+  return { code: ran.status, out: `${ran.stdout}${ran.stderr}` };
 }
 
 beforeAll(async () => {
@@ -76,12 +66,9 @@ describe('npm run bench', () => {
     sections.map(([section]) => [section, new Promise<Run>((resolve) => settle.set(section, resolve))] as const),
   );
   beforeAll(() => {
-    const waiting = sections.map(([section]) => section);
-    const worker = async (): Promise<void> => {
-      for (let section = waiting.shift(); section; section = waiting.shift())
-        settle.get(section)!(await runSection(section));
-    };
-    void worker();
+    void (async () => {
+      for (const [section] of sections) settle.get(section)!(await runSection(section));
+    })();
   });
   for (const [section, printed] of sections)
     it(`the ${section} section runs and prints its figures`, async () => {
